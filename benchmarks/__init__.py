@@ -1,0 +1,1 @@
+"""Benchmarks for indexadvisor (see BENCHMARKS.md)."""

@@ -1,0 +1,5 @@
+"""`python -m indexadvisor`."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,266 @@
+"""The pipeline in one readable function: workload in, justified advice out.
+
+    catalog -> analyze -> candidates -> what-if costing -> selection -> verdicts
+
+Every query leaves with exactly one `Outcome` and a reason a DBA can act on.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import psycopg
+
+from . import __version__
+from .analyze import Analysis, SchemaMap, StatementError, analyze, parse_statement
+from .candidates import LEADING, distinct_map, filter_existing, query_candidates
+from .catalog import Catalog, read_catalog
+from .config import AdvisorConfig
+from .costing import CachedWhatIfCosts, CostedQuery
+from .ddl import create_index_ddl
+from .errors import ConfigError
+from .model import (
+    Candidate,
+    Outcome,
+    Query,
+    QueryResult,
+    Recommendation,
+    Workload,
+)
+from .selection import ALGORITHMS, Limits, Selection
+from .whatif import StatementNotCostable, WhatIf
+
+
+@dataclass(frozen=True)
+class Bounds:
+    """Workload cost (calls-weighted) of the baselines that run beside every selection."""
+
+    no_index: float
+    all_candidates: float
+    all_candidates_bytes: int
+    candidates: int
+
+
+@dataclass(frozen=True)
+class Advice:
+    """Everything one run found; reports render it, nothing here does I/O."""
+
+    tool_version: str
+    server_version: str
+    server_version_num: int
+    hypopg_version: str
+    config: AdvisorConfig
+    workload: Workload
+    results: tuple[QueryResult, ...]
+    recommendations: tuple[Recommendation, ...]
+    bounds: Bounds
+    selection_stop: str
+    whatif_calls: int
+    cache_requests: int
+    cache_hits: int
+    elapsed_s: float
+
+    @property
+    def cost_before(self) -> float:
+        return sum(r.query.calls * r.cost_before for r in self.results
+                   if r.cost_before is not None and r.cost_after is not None)
+
+    @property
+    def cost_after(self) -> float:
+        return sum(r.query.calls * r.cost_after for r in self.results
+                   if r.cost_before is not None and r.cost_after is not None)
+
+    @property
+    def improvement_pct(self) -> float:
+        before = self.cost_before
+        return 0.0 if before <= 0 else 100.0 * (before - self.cost_after) / before
+
+    @property
+    def index_bytes(self) -> int:
+        return sum(r.size_bytes for r in self.recommendations)
+
+
+@dataclass(frozen=True)
+class _Analyzed:
+    query: Query
+    analysis: Analysis
+    costed: CostedQuery
+
+
+def advise(workload: Workload, conn: psycopg.Connection,
+           config: AdvisorConfig | None = None) -> Advice:
+    """Run the whole advisor on `workload` against the database behind `conn`.
+
+    `conn` must be a connection from `indexadvisor.db.connect` (read-only, guarded); nothing
+    is written to the database.
+    """
+    config = config or AdvisorConfig()
+    if config.algorithm not in ALGORITHMS:
+        raise ConfigError(f"unknown selection algorithm {config.algorithm!r}",
+                          hint="choose one of: " + ", ".join(sorted(ALGORITHMS)))
+    started = time.perf_counter()
+    catalog = read_catalog(conn)
+    schema = SchemaMap(tables=catalog.schema_columns, search_path=catalog.search_path)
+
+    results: dict[str, QueryResult] = {}
+    analyzed: list[_Analyzed] = []
+    for query in workload.queries:
+        verdict, item = _analyze_one(query, schema)
+        if verdict is not None:
+            results[query.fingerprint] = verdict
+        elif item is not None:
+            analyzed.append(item)
+
+    distinct = distinct_map(catalog)
+    proposed: dict[str, list[Candidate]] = {}
+    covered: dict[str, dict[Candidate, str]] = {}
+    for item in analyzed:
+        fresh, existing = filter_existing(
+            query_candidates(item.analysis.uses, distinct, max_width=config.max_width), catalog)
+        proposed[item.query.fingerprint] = fresh
+        covered[item.query.fingerprint] = existing
+    candidates = sorted({c for cands in proposed.values() for c in cands})
+
+    with WhatIf(conn, catalog) as whatif:
+        costs = CachedWhatIfCosts(whatif)
+        base: dict[str, float] = {}
+        costable: list[_Analyzed] = []
+        for item in analyzed:
+            try:
+                base[item.query.fingerprint] = costs.cost(item.costed, ()).cost
+                costable.append(item)
+            except StatementNotCostable as exc:
+                results[item.query.fingerprint] = QueryResult(
+                    item.query, Outcome.NOT_COSTABLE, f"EXPLAIN failed: {exc.message}")
+        relevant = {c for item in costable for c in proposed[item.query.fingerprint]}
+        # a candidate may serve queries other than the one that proposed it
+        candidates = [c for c in candidates if c in relevant or any(
+            (c.table, c.columns[0]) in item.costed.leading for item in costable)]
+        sizes = {c: whatif.size(c) for c in candidates}
+        queries = [item.costed for item in costable]
+
+        everything = {item.query.fingerprint: costs.cost(item.costed, candidates).cost
+                      for item in costable}
+        selection = ALGORITHMS[config.algorithm](
+            queries, candidates, sizes, costs,
+            Limits(config.budget_bytes, config.max_indexes, config.min_gain),
+        )
+        final = {item.query.fingerprint: costs.cost(item.costed, selection.chosen)
+                 for item in costable}
+        recommendations = _recommend(selection, queries, costs, sizes, final, catalog)
+        for item in costable:
+            key = item.query.fingerprint
+            results[key] = _verdict(item, base[key], final[key].cost, everything[key],
+                                    final[key].used, final[key].existing, proposed[key],
+                                    covered[key], selection, config)
+
+    ordered = tuple(results[q.fingerprint] for q in workload.queries)
+    weighted = {item.query.fingerprint: item.query.calls for item in costable}
+    bounds = Bounds(
+        no_index=sum(weighted[k] * base[k] for k in weighted),
+        all_candidates=sum(weighted[k] * everything[k] for k in weighted),
+        all_candidates_bytes=sum(sizes.values()),
+        candidates=len(candidates),
+    )
+    return Advice(
+        tool_version=__version__,
+        server_version=catalog.server_version,
+        server_version_num=catalog.server_version_num,
+        hypopg_version=catalog.hypopg_version or "",
+        config=config,
+        workload=workload,
+        results=ordered,
+        recommendations=recommendations,
+        bounds=bounds,
+        selection_stop=selection.stop_reason,
+        whatif_calls=costs.explain_calls,
+        cache_requests=costs.requests,
+        cache_hits=costs.hits,
+        elapsed_s=time.perf_counter() - started,
+    )
+
+
+def _analyze_one(query: Query, schema: SchemaMap) -> tuple[QueryResult | None, _Analyzed | None]:
+    """Analyze one query, or say why it cannot be advised on."""
+    try:
+        parsed = parse_statement(query.text)
+        analysis = analyze(query.text, schema)
+    except StatementError as exc:  # collect already filtered these; kept for direct callers
+        return QueryResult(query, Outcome.UNPARSEABLE, exc.message), None
+    if analysis.unknown_tables:
+        names = ", ".join(analysis.unknown_tables)
+        path = ", ".join(schema.search_path)
+        return QueryResult(query, Outcome.UNKNOWN_TABLE,
+                           f"not in the database: {names} (search_path: {path})"), None
+    if not analysis.tables:
+        return QueryResult(query, Outcome.NOT_ADVISED, "reads no table"), None
+    if parsed.kind == "insert" and not any(u.kind in LEADING for u in analysis.uses):
+        return QueryResult(query, Outcome.NOT_ADVISED,
+                           "INSERT without a query part: indexes only add write cost"), None
+    sample = query.samples[0] if query.samples else None
+    params = sample.params if sample is not None and sample.params else None
+    leading = frozenset((u.table, u.column) for u in analysis.uses if u.kind in LEADING)
+    costed = CostedQuery(query, query.text, parsed.param_count, params, leading)
+    return None, _Analyzed(query, analysis, costed)
+
+
+def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedWhatIfCosts,
+               sizes: Mapping[Candidate, int], final: Mapping[str, object],
+               catalog: Catalog) -> tuple[Recommendation, ...]:
+    """Each chosen index with its marginal benefit: workload cost without it minus with it."""
+    out = []
+    chosen = list(selection.chosen)
+    for cand in chosen:
+        others = [c for c in chosen if c != cand]
+        benefit = 0.0
+        served = []
+        for q in queries:
+            if (cand.table, cand.columns[0]) not in q.leading:
+                continue
+            with_it = costs.cost(q, chosen)
+            without = costs.cost(q, others)
+            benefit += q.weight * (without.cost - with_it.cost)
+            if cand in with_it.used:
+                served.append(q.key)
+        out.append(Recommendation(
+            candidate=cand, ddl=create_index_ddl(cand, catalog), size_bytes=sizes[cand],
+            benefit=benefit, write_overhead=0.0, queries=tuple(sorted(served)),
+        ))
+    return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
+
+
+def _verdict(item: _Analyzed, before: float, after: float, best: float,
+             used: frozenset[Candidate], existing: tuple[str, ...],
+             proposed: Sequence[Candidate], covered: Mapping[Candidate, str],
+             selection: Selection, config: AdvisorConfig) -> QueryResult:
+    """The outcome and reason for one costable query."""
+    query = item.query
+    saving = 0.0 if before <= 0 else (before - after) / before
+    best_saving = 0.0 if before <= 0 else (before - best) / before
+    names = tuple(sorted(c.label for c in used))
+
+    def result(outcome: Outcome, reason: str) -> QueryResult:
+        return QueryResult(query, outcome, reason, before, after, names + existing)
+
+    if saving >= config.min_improvement:
+        return result(Outcome.IMPROVED,
+                      f"cost {before:,.2f} -> {after:,.2f} (-{100 * saving:.0f}%) with "
+                      + "; ".join(names or ("the recommended indexes",)))
+    if not proposed:
+        if covered:
+            served = sorted(set(covered.values()))
+            return result(Outcome.ALREADY_OPTIMAL,
+                          "every useful index already exists: " + ", ".join(served))
+        return result(Outcome.NO_CANDIDATE,
+                      "no column is filtered, joined, sorted or grouped on in a way a btree "
+                      "index serves")
+    if best_saving < config.min_improvement:
+        return result(Outcome.BELOW_THRESHOLD,
+                      f"even all {len(proposed)} candidates together save only "
+                      f"{100 * max(best_saving, 0):.1f}% (threshold "
+                      f"{100 * config.min_improvement:.0f}%)")
+    return result(Outcome.OVER_BUDGET,
+                  f"candidates could save {100 * best_saving:.0f}% but were not chosen: "
+                  f"{selection.stop_reason}")

@@ -1,0 +1,27 @@
+"""Per-statement analysis: the pglast gate, then column uses resolved to base tables.
+
+>>> from indexadvisor.model import TableName
+>>> schema = SchemaMap({TableName("public", "orders"): {"id": "integer"}})
+>>> [str(u.kind) for u in analyze("SELECT 1 FROM orders o WHERE o.id = $1", schema).uses]
+['eq']
+"""
+
+from indexadvisor.analyze.parse import (
+    ParsedStatement,
+    StatementError,
+    parse_statement,
+    statement_relations,
+)
+from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.analyze.uses import Analysis, WrittenColumn, analyze
+
+__all__ = [
+    "Analysis",
+    "ParsedStatement",
+    "SchemaMap",
+    "StatementError",
+    "WrittenColumn",
+    "analyze",
+    "parse_statement",
+    "statement_relations",
+]

@@ -1,0 +1,238 @@
+"""Classify every column occurrence of a resolved query into ColumnUse kinds.
+
+Only bare column references count for filters: ``lower(email) = 'x'`` is not an equality on
+``email`` (it is noted, for expression indexes later). Predicates count in WHERE and JOIN ... ON,
+under AND and OR; negated ones (``NOT IN``, ``NOT LIKE``, ``<>``) do not, except IS NOT NULL.
+
+>>> from indexadvisor.analyze.resolve import Resolver, qualified
+>>> from indexadvisor.analyze.schema import SchemaMap
+>>> from indexadvisor.model import TableName
+>>> s = SchemaMap({TableName("public", "t"): {"a": "int", "b": "int"}})
+>>> uses, notes = classify(Resolver(qualified("SELECT a FROM t WHERE b > $1", s), s))
+>>> sorted(f"{k} {c.column}" for c, k in uses)
+['project a', 'range b']
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from sqlglot import exp
+from sqlglot.optimizer.scope import Scope
+
+from indexadvisor.analyze.resolve import BaseColumn, Ref, Resolver
+from indexadvisor.model import UseKind
+
+SET_PREFIX = "__indexadvisor_set_"  # projections standing for UPDATE SET values, not reads
+
+Use = tuple[BaseColumn, UseKind]
+
+_RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
+_GROUPING = (exp.Group, exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)
+
+
+def classify(resolver: Resolver) -> tuple[set[Use], set[str]]:
+    """Every (base column, kind) pair the query shows, plus notes on what was skipped."""
+    uses: set[Use] = set()
+    notes: set[str] = set()
+    seen: set[int] = set()
+    for scope in resolver.scopes:
+        for node in scope.walk():
+            if not isinstance(node, exp.Column) or isinstance(node.this, exp.Star):
+                continue
+            if id(node) in seen:
+                continue
+            seen.add(id(node))
+            uses.update(_Occurrence(resolver, scope, node, notes).uses())
+    return uses, notes | resolver.notes
+
+
+def _unparen(node: exp.Expr) -> exp.Expr:
+    while isinstance(node, exp.Paren):
+        node = node.this
+    return node
+
+
+def _polarity(predicate: exp.Expr) -> bool | None:
+    """True/False when the predicate filters rows (WHERE, ON) positively/negated, else None."""
+    node, negated = predicate, False
+    while isinstance(node.parent, (exp.And, exp.Or, exp.Paren, exp.Not)):
+        negated ^= isinstance(node.parent, exp.Not)
+        node = node.parent
+    parent = node.parent
+    if isinstance(parent, exp.Where) or (isinstance(parent, exp.Join) and node.arg_key == "on"):
+        return not negated
+    return None
+
+
+def _is_prefix_pattern(pattern: exp.Expr) -> bool:
+    pattern = _unparen(pattern)
+    while isinstance(pattern, exp.Cast):
+        pattern = _unparen(pattern.this)
+    if isinstance(pattern, exp.Literal):
+        return pattern.is_string and pattern.this[:1] not in ("", "%", "_")
+    if isinstance(pattern, exp.DPipe | exp.Concat):
+        first = pattern.this if isinstance(pattern, exp.DPipe) else pattern.expressions[0]
+        return _is_prefix_pattern(first)
+    return isinstance(pattern, exp.Parameter | exp.Placeholder)
+
+
+class _Occurrence:
+    """One column node in one scope, and the uses its surroundings give it."""
+
+    def __init__(self, resolver: Resolver, scope: Scope, column: exp.Column, notes: set[str]):
+        self.resolver, self.scope, self.column, self.notes = resolver, scope, column, notes
+        self.ref = resolver.ref(column, scope)
+        self.node: exp.Expr = column
+        while isinstance(self.node.parent, exp.Paren):
+            self.node = self.node.parent
+        self.op = self.node.parent
+
+    def uses(self) -> Iterator[Use]:
+        if self.ref is None:
+            yield from self._alias_reference()
+            return
+        kinds = list(self._filter_kinds()) + list(self._clause_kinds())
+        for kind, column, scope in kinds:
+            ref = self.ref if column is self.column else self.resolver.ref(column, scope)
+            if ref is not None and ref.base is not None:
+                yield ref.base, kind
+
+    def _alias_reference(self) -> Iterator[Use]:
+        """ORDER BY/GROUP BY naming a select-list alias; anything else is unresolved."""
+        select = self.scope.expression
+        if not self.column.table and isinstance(select, exp.Select):
+            for projection in select.selects:
+                inner = projection.unalias()
+                if projection.alias_or_name == self.column.name and projection is not inner:
+                    if isinstance(inner, exp.Column) and isinstance(self.op, exp.Ordered):
+                        ref = self.resolver.ref(inner, self.scope)
+                        if ref is not None and ref.base is not None:
+                            yield ref.base, UseKind.ORDER
+                    return
+        self.notes.add(f"unresolved column {self.column.sql('postgres')}")
+
+    # -- filters --------------------------------------------------------------------------
+
+    def _filter_kinds(self) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
+        op, node = self.op, self.node
+        if op is None:
+            return
+        if isinstance(op, exp.Where | exp.Join | exp.Connector | exp.Not):
+            if _polarity(node) is not None:  # a boolean column used as a condition
+                yield UseKind.EQ, self.column, self.scope
+            return
+        if not isinstance(op, exp.Predicate | exp.Tuple):
+            self._note_expression(op)
+            return
+        predicate = op.parent if isinstance(op.parent, exp.Escape) else op
+        polarity = _polarity(predicate.parent if isinstance(op, exp.Tuple) else predicate)
+        if polarity is None:
+            return
+        if isinstance(op, exp.Is) and node is op.this and isinstance(op.expression, exp.Null):
+            yield UseKind.IS_NULL, self.column, self.scope
+        elif not polarity:
+            return
+        elif isinstance(op, exp.EQ):
+            yield from self._equality(op.right if node is op.left else op.left)
+        elif isinstance(op, exp.In) and node is op.this:
+            yield from self._membership(op, 0)
+        elif isinstance(op, exp.Tuple) and isinstance(op.parent, exp.In) and op is op.parent.this:
+            yield from self._membership(op.parent, op.expressions.index(node))
+        elif isinstance(op, _RANGE_OPS) and self._constant_like(
+            op.right if node is op.left else op.left
+        ):
+            yield UseKind.RANGE, self.column, self.scope
+        elif isinstance(op, exp.Between) and node is op.this:
+            if self._constant_like(op.args["low"]) and self._constant_like(op.args["high"]):
+                yield UseKind.RANGE, self.column, self.scope
+        elif isinstance(op, exp.Like) and node is op.this and _is_prefix_pattern(op.expression):
+            yield UseKind.LIKE_PREFIX, self.column, self.scope
+
+    def _equality(self, other: exp.Expr) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
+        other = _unparen(other)
+        if isinstance(other, exp.Any):
+            target = _unparen(other.this)
+            if isinstance(target, exp.Query):
+                yield from self._link(target, 0)
+            elif self._constant_like(target):
+                yield UseKind.IN, self.column, self.scope
+        elif isinstance(other, exp.Column):
+            ref = self.resolver.ref(other, self.scope)
+            if ref is not None and self.ref is not None and ref.source is not self.ref.source:
+                yield UseKind.JOIN, self.column, self.scope
+        elif self._constant_like(other):
+            yield UseKind.EQ, self.column, self.scope
+        elif self._side(other) == "other":
+            yield UseKind.JOIN, self.column, self.scope
+
+    def _membership(self, op: exp.In, index: int) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
+        query = op.args.get("query")
+        if query is not None:
+            yield from self._link(query, index)
+        elif op.expressions and all(self._constant_like(e) for e in op.expressions):
+            yield UseKind.IN, self.column, self.scope
+
+    def _link(self, query: exp.Expr, index: int) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
+        """`col IN (SELECT x ...)` joins col with x."""
+        yield UseKind.JOIN, self.column, self.scope
+        found = self.resolver.projection(query, index)
+        if found is not None:
+            yield UseKind.JOIN, found[0], found[1]
+
+    def _constant_like(self, expr: exp.Expr) -> bool:
+        return self._side(expr) in ("const", "outer")
+
+    def _side(self, expr: exp.Expr) -> str:
+        """What the other side reads: const, outer (correlated only), other, or same source."""
+        refs: list[Ref | None] = [
+            self.resolver.ref(node, self.scope)
+            for node in expr.walk(prune=lambda n: n is not expr and isinstance(n, exp.Query))
+            if isinstance(node, exp.Column)
+        ]
+        if isinstance(expr, exp.Query):
+            return "const"
+        if any(r is None for r in refs):
+            return "unknown"
+        mine = self.ref.source if self.ref else None
+        if any(r.source is mine for r in refs if r):
+            return "same"
+        if any(r.home is self.scope for r in refs if r):
+            return "other"
+        return "outer" if refs else "const"
+
+    def _note_expression(self, inner: exp.Expr) -> None:
+        """A column wrapped in an expression inside a comparison: worth an expression index."""
+        node = inner
+        while node.parent is not None and not isinstance(node.parent, exp.Predicate):
+            if isinstance(node.parent, exp.Query | exp.Where | exp.Join | exp.Connector):
+                return
+            node = node.parent
+        if isinstance(node.parent, exp.Predicate) and _polarity(node.parent) is not None:
+            base = self.ref.base if self.ref else None
+            where = f"{base.table}.{base.column}" if base else self.column.sql("postgres")
+            self.notes.add(f"expression on {where}: {node.parent.sql('postgres')}")
+
+    # -- clauses --------------------------------------------------------------------------
+
+    def _clause_kinds(self) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
+        select = self.scope.expression
+        if not isinstance(select, exp.Select):
+            return
+        child: exp.Expr = self.column
+        while child.parent is not None and child.parent is not select:
+            child = child.parent
+        if child.parent is not select:
+            return
+        clause, op = child.arg_key, self.op
+        if clause == "order" and isinstance(op, exp.Ordered) and op.parent is child:
+            yield UseKind.ORDER, self.column, self.scope
+        elif clause == "group" and isinstance(op, _GROUPING):
+            yield UseKind.GROUP, self.column, self.scope
+        elif clause == "distinct" and isinstance(op, exp.Tuple | exp.Distinct):
+            yield UseKind.GROUP, self.column, self.scope
+        elif clause == "expressions" and not child.alias_or_name.startswith(SET_PREFIX):
+            yield UseKind.PROJECT, self.column, self.scope
+            distinct = select.args.get("distinct")
+            if distinct is not None and not distinct.args.get("on") and child.unalias() is self.node:
+                yield UseKind.GROUP, self.column, self.scope

@@ -1,0 +1,155 @@
+"""Qualify a statement with sqlglot and resolve each column reference to a base-table column.
+
+The resolution follows sqlglot's scopes: a column names a source (a table, a CTE, a derived
+table) in its own scope or, when correlated, in an enclosing one. A column of a CTE or derived
+table is traced to its base table only when it is a plain pass-through and the planner can push
+a predicate into that subquery (no LIMIT, aggregation, DISTINCT, window, set operation, and for
+a CTE: not MATERIALIZED, not recursive, read once).
+
+>>> from indexadvisor.model import TableName
+>>> s = SchemaMap({TableName("public", "orders"): {"id": "integer", "status": "text"}})
+>>> r = Resolver(qualified("SELECT o.status FROM (SELECT * FROM orders) o", s), s)
+>>> column = r.scopes[-1].expression.selects[0].this
+>>> r.ref(column, r.scopes[-1]).base
+BaseColumn(table=TableName(schema='public', name='orders'), column='status')
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+
+from sqlglot import exp
+from sqlglot.optimizer.qualify import qualify
+from sqlglot.optimizer.scope import Scope, traverse_scope
+
+from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.model import TableName
+
+Source = exp.Expr | Scope
+
+
+@dataclass(frozen=True, order=True)
+class BaseColumn:
+    """A column of a table that exists in the schema."""
+
+    table: TableName
+    column: str
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A column reference seen from a scope: the source it reads and, if traceable, its base."""
+
+    source: Source
+    home: Scope  # the scope whose FROM defines the source
+    base: BaseColumn | None
+
+
+def qualified(expression: exp.Expr | str, schema: SchemaMap) -> exp.Expr:
+    """Qualify tables (through search_path) and columns of a statement, in place.
+
+    >>> from indexadvisor.model import TableName
+    >>> s = SchemaMap({TableName("app", "t"): {"a": "int"}}, search_path=("public", "app"))
+    >>> qualified("SELECT a FROM t", s).sql("postgres")
+    'SELECT "t"."a" AS "a" FROM "app"."t" AS "t"'
+    """
+    if isinstance(expression, str):
+        expression = exp.maybe_parse(expression, dialect="postgres")
+
+    def follow_search_path(table: exp.Table) -> None:
+        if not table.db:
+            found = schema.lookup(None, table.name)
+            namespace = found.schema if found else schema.search_path[0]
+            table.set("db", exp.to_identifier(namespace, quoted=True))
+
+    return qualify(
+        expression,
+        dialect="postgres",
+        schema=schema.sqlglot_schema,
+        on_qualify=follow_search_path,
+        validate_qualify_columns=False,
+    )
+
+
+class Resolver:
+    """Column references of one qualified query, resolved against a SchemaMap."""
+
+    def __init__(self, root: exp.Expr, schema: SchemaMap) -> None:
+        self.schema = schema
+        self.scopes: list[Scope] = traverse_scope(root)  # innermost first
+        self.notes: set[str] = set()
+        self._by_query = {id(scope.expression): scope for scope in self.scopes}
+        self._cte_reads: Counter[int] = Counter()
+        for scope in self.scopes:
+            for _, source in scope.selected_sources.values():
+                if isinstance(source, Scope) and source.is_cte:
+                    self._cte_reads[id(source.expression)] += 1
+
+    def scope_of(self, query: exp.Expr) -> Scope | None:
+        """The scope a (sub)query starts, if any."""
+        if isinstance(query, exp.Subquery):
+            query = query.unnest()
+        return self._by_query.get(id(query))
+
+    def ref(self, column: exp.Column, scope: Scope) -> Ref | None:
+        """Resolve a qualified column through its scope and the enclosing ones."""
+        name = column.table
+        current: Scope | None = scope
+        while name and current is not None:
+            source = current.sources.get(name)
+            if source is not None:
+                return Ref(source, current, self._base(source, column.name))
+            current = current.parent
+        return None
+
+    def projection(self, query: exp.Expr, index: int) -> tuple[exp.Column, Scope] | None:
+        """The bare column a subquery projects at `index`, with the subquery's scope."""
+        scope = self.scope_of(query)
+        if scope is None or not isinstance(scope.expression, exp.Select):
+            return None
+        selects = scope.expression.selects
+        if index >= len(selects):
+            return None
+        inner = selects[index].unalias()
+        return (inner, scope) if isinstance(inner, exp.Column) else None
+
+    def _base(self, source: Source, name: str) -> BaseColumn | None:
+        if isinstance(source, exp.Table):
+            if not isinstance(source.this, exp.Identifier):
+                return None  # a table function
+            table = self.schema.lookup(source.db or None, source.name)
+            if table is None:
+                return None  # reported as an unknown table
+            if name not in self.schema.columns(table):
+                self.notes.add(f"unknown column {table}.{name}")
+                return None
+            return BaseColumn(table, name)
+        if isinstance(source, Scope) and self._traceable(source):
+            assert isinstance(source.expression, exp.Select)
+            for projection in source.expression.selects:
+                inner = projection.unalias()
+                if projection.alias_or_name == name and isinstance(inner, exp.Column):
+                    ref = self.ref(inner, source)
+                    return ref.base if ref else None
+        return None
+
+    def _traceable(self, scope: Scope) -> bool:
+        select = scope.expression
+        if not isinstance(select, exp.Select) or any(
+            select.args.get(key)
+            for key in ("limit", "offset", "fetch", "group", "having", "distinct", "qualify")
+        ):
+            return False
+        if any(p.find(exp.AggFunc, exp.Window) for p in select.selects):
+            return False
+        cte = select.parent
+        if scope.is_cte and isinstance(cte, exp.CTE):
+            with_ = cte.parent
+            recursive = isinstance(with_, exp.With) and bool(with_.args.get("recursive"))
+            materialized = cte.args.get("materialized")
+            reads = self._cte_reads[id(select)]
+            return not recursive and materialized is not True and (
+                reads <= 1 or materialized is False
+            )
+        return True

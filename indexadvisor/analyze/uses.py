@@ -1,0 +1,238 @@
+"""analyze: one statement plus the schema in, the base-table columns it uses (and how) out.
+
+The passes, in order: the pglast gate (parse_statement), sqlglot parsing, rewriting DML into the
+queries that read rows, qualification against the schema (resolve), classification (classify).
+A valid statement never raises here: what cannot be resolved becomes a note.
+
+>>> from indexadvisor.model import TableName
+>>> s = SchemaMap({TableName("public", "orders"): {"id": "integer", "status": "text"}})
+>>> print(*analyze("SELECT id FROM orders WHERE status = $1 ORDER BY id", s).lines(), sep="\\n")
+kind select
+table public.orders
+order public.orders.id
+project public.orders.id
+eq public.orders.status
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import sqlglot
+from sqlglot import exp
+from sqlglot.errors import SqlglotError
+from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
+
+from indexadvisor.analyze.classify import SET_PREFIX, classify
+from indexadvisor.analyze.parse import parse_statement
+from indexadvisor.analyze.resolve import Resolver, qualified
+from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.model import ColumnUse, TableName, quote_ident
+
+
+class WrittenColumn(NamedTuple):
+    """A column an INSERT, UPDATE or MERGE writes (it costs index maintenance)."""
+
+    table: TableName
+    column: str
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What one statement does to which base-table columns; everything sorted."""
+
+    kind: str
+    tables: tuple[TableName, ...] = ()
+    uses: tuple[ColumnUse, ...] = ()
+    unknown_tables: tuple[str, ...] = ()
+    written_columns: tuple[WrittenColumn, ...] = ()
+    notes: tuple[str, ...] = ()
+
+    def lines(self) -> list[str]:
+        """A readable line per fact (the golden-file format).
+
+        >>> Analysis("utility").lines()
+        ['kind utility']
+        """
+        out = [f"kind {self.kind}"]
+        out += [f"table {t}" for t in self.tables]
+        out += [f"unknown {name}" for name in self.unknown_tables]
+        out += [f"{u.kind.value} {u.table}.{quote_ident(u.column)}" for u in self.uses]
+        out += [f"written {w.table}.{quote_ident(w.column)}" for w in self.written_columns]
+        out += [f"note {note}" for note in self.notes]
+        return out
+
+
+def analyze(text: str, schema: SchemaMap) -> Analysis:
+    """Column uses of one statement, resolved to base tables through the schema.
+
+    Raises StatementError only for text PostgreSQL's grammar rejects.
+
+    >>> from indexadvisor.model import TableName
+    >>> s = SchemaMap({TableName("public", "t"): {"a": "int", "b": "int"}})
+    >>> [f"{u.kind} {u.column}" for u in analyze("UPDATE t SET b = 1 WHERE a IN (1, 2)", s).uses]
+    ['in a']
+    >>> analyze("UPDATE t SET b = 1 WHERE a IN (1, 2)", s).written_columns
+    (WrittenColumn(table=TableName(schema='public', name='t'), column='b'),)
+    >>> analyze("SELECT * FROM nowhere", s).unknown_tables
+    ('nowhere',)
+    """
+    parsed = parse_statement(text)
+    if parsed.kind == "utility":
+        return Analysis(kind="utility")
+    tables: set[TableName] = set()
+    unknown: list[str] = []
+    for relation in parsed.relations:
+        table = schema.resolve(relation)
+        if table is None:
+            unknown.append(relation)
+        else:
+            tables.add(table)
+    notes: set[str] = set()
+    written: set[WrittenColumn] = set()
+    uses: set[ColumnUse] = set()
+    try:
+        tree = sqlglot.parse_one(text, dialect="postgres")
+    except SqlglotError as error:
+        notes.add(f"sqlglot cannot parse the statement: {_first_line(error)}")
+        tree = None
+    if tree is not None:
+        tree = normalize_identifiers(tree, dialect="postgres")
+        for root in _reading_queries(tree, schema, written, notes):
+            try:
+                resolver = Resolver(qualified(root, schema), schema)
+                found, more_notes = classify(resolver)
+            except SqlglotError as error:
+                notes.add(f"sqlglot cannot resolve columns: {_first_line(error)}")
+                continue
+            notes |= more_notes
+            uses |= {ColumnUse(base.table, base.column, kind) for base, kind in found}
+    return Analysis(
+        kind=parsed.kind,
+        tables=tuple(sorted(tables)),
+        uses=tuple(sorted(uses)),
+        unknown_tables=tuple(unknown),
+        written_columns=tuple(sorted(written)),
+        notes=tuple(sorted(notes)),
+    )
+
+
+def _first_line(error: Exception) -> str:
+    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _reading_queries(
+    tree: exp.Expr, schema: SchemaMap, written: set[WrittenColumn], notes: set[str]
+) -> Iterator[exp.Expr]:
+    """The queries whose column reads matter; DML becomes the SELECT that finds its rows."""
+    if isinstance(tree, exp.Query):
+        yield tree
+    elif isinstance(tree, exp.Update):
+        target = tree.this
+        _record_writes(target, [_set_target(e) for e in tree.expressions], schema, written, notes)
+        values = [exp.alias_(e.expression, f"{SET_PREFIX}{i}") for i, e in enumerate(tree.expressions)]
+        from_ = tree.args.get("from_")
+        sources = [from_.this] if isinstance(from_, exp.From) else []
+        yield _as_select(tree, target, sources, values)
+    elif isinstance(tree, exp.Delete):
+        yield _as_select(tree, tree.this, list(tree.args.get("using") or []), [])
+    elif isinstance(tree, exp.Insert):
+        yield from _insert(tree, schema, written, notes)
+    elif isinstance(tree, exp.Merge):
+        yield from _merge(tree, schema, written, notes)
+    else:
+        notes.add(f"statement type {type(tree).__name__} is not analyzed")
+
+
+def _as_select(
+    dml: exp.Expr, target: exp.Expr, sources: list[exp.Expr], values: list[exp.Expr]
+) -> exp.Select:
+    """UPDATE/DELETE as `SELECT <returning> FROM target, <FROM/USING sources> WHERE ...`."""
+    joins: list[exp.Expr] = []
+    for source in sources:
+        nested = source.args.get("joins") or []
+        source.set("joins", None)
+        joins += [exp.Join(this=source), *nested]
+    returning = dml.args.get("returning")
+    projections = (list(returning.expressions) if returning else []) + values
+    return exp.Select(
+        expressions=projections or [exp.Literal.number(1)],
+        from_=exp.From(this=target),
+        joins=joins or None,
+        where=dml.args.get("where"),
+        with_=dml.args.get("with_"),
+    )
+
+
+def _set_target(assignment: exp.Expr) -> list[str]:
+    target = assignment.this if isinstance(assignment, exp.EQ) else assignment
+    columns = target.expressions if isinstance(target, exp.Tuple) else [target]
+    return [c.name for c in columns if isinstance(c, exp.Column | exp.Identifier)]
+
+
+def _record_writes(
+    target: exp.Expr,
+    columns: list[list[str]] | list[str],
+    schema: SchemaMap,
+    written: set[WrittenColumn],
+    notes: set[str],
+) -> TableName | None:
+    if not isinstance(target, exp.Table):
+        return None
+    table = schema.lookup(target.db or None, target.name)
+    if table is None:
+        return None
+    names = [n for group in columns for n in ([group] if isinstance(group, str) else group)]
+    for name in names:
+        if name in schema.columns(table):
+            written.add(WrittenColumn(table, name))
+        else:
+            notes.add(f"unknown column {table}.{name}")
+    return table
+
+
+def _insert(
+    tree: exp.Insert, schema: SchemaMap, written: set[WrittenColumn], notes: set[str]
+) -> Iterator[exp.Expr]:
+    target = tree.this
+    named = target.expressions if isinstance(target, exp.Schema) else []
+    table_node = target.this if isinstance(target, exp.Schema) else target
+    probe = schema.lookup(table_node.db or None, table_node.name) if isinstance(
+        table_node, exp.Table
+    ) else None
+    columns = [c.name for c in named] or (list(schema.columns(probe)) if probe else [])
+    _record_writes(table_node, columns, schema, written, notes)
+    conflict = tree.args.get("conflict")
+    if conflict is not None:
+        updates = [_set_target(e) for e in conflict.expressions or []]
+        _record_writes(table_node, updates, schema, written, notes)
+    source = tree.expression
+    if isinstance(source, exp.Query):
+        if tree.args.get("with_") and not source.args.get("with_"):
+            source.set("with_", tree.args["with_"])
+        yield source
+    returning = tree.args.get("returning")
+    if returning is not None and isinstance(table_node, exp.Table):
+        yield exp.Select(expressions=list(returning.expressions), from_=exp.From(this=table_node))
+
+
+def _merge(
+    tree: exp.Merge, schema: SchemaMap, written: set[WrittenColumn], notes: set[str]
+) -> Iterator[exp.Expr]:
+    target, source = tree.this, tree.args.get("using")
+    for when in tree.args["whens"].expressions if tree.args.get("whens") else []:
+        then = when.args.get("then")
+        if isinstance(then, exp.Update):
+            _record_writes(target, [_set_target(e) for e in then.expressions], schema, written, notes)
+        elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple):
+            _record_writes(target, [_set_target(c) for c in then.this.expressions], schema, written,
+                           notes)
+    if source is not None:
+        yield exp.Select(
+            expressions=[exp.Literal.number(1)],
+            from_=exp.From(this=target),
+            joins=[exp.Join(this=source, on=tree.args.get("on"))],
+            with_=tree.args.get("with_"),
+        )

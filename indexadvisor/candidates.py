@@ -1,0 +1,137 @@
+"""Pure pass: column uses + catalog -> candidate indexes.
+
+Key order follows how a btree is searched: equality-like columns first (most selective first),
+then one range column, then sort columns. Anything an existing index already serves is left out.
+
+>>> from indexadvisor.model import ColumnUse, TableName, UseKind
+>>> t = TableName("public", "orders")
+>>> uses = [ColumnUse(t, "customer_id", UseKind.EQ), ColumnUse(t, "created_at", UseKind.RANGE)]
+>>> [c.columns for c in query_candidates(uses, {}, max_width=2)]
+[('created_at',), ('customer_id',), ('customer_id', 'created_at')]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from itertools import combinations
+
+from .catalog import Catalog, Index, Table
+from .model import Candidate, ColumnUse, TableName, UseKind
+
+EQUALITY = frozenset({UseKind.EQ, UseKind.IN, UseKind.IS_NULL, UseKind.JOIN})
+RANGE = frozenset({UseKind.RANGE, UseKind.LIKE_PREFIX})
+SORT = frozenset({UseKind.ORDER, UseKind.GROUP})
+LEADING = EQUALITY | RANGE | SORT
+MAX_PER_TABLE = 40
+INDEXABLE_METHOD = "btree"
+
+
+@dataclass(frozen=True)
+class TableUses:
+    """The columns of one table a query uses, by role."""
+
+    table: TableName
+    equality: tuple[str, ...]
+    range: tuple[str, ...]
+    sort: tuple[str, ...]
+
+    @property
+    def leading(self) -> frozenset[str]:
+        return frozenset(self.equality + self.range + self.sort)
+
+
+def table_uses(uses: Iterable[ColumnUse],
+               distinct: Mapping[tuple[TableName, str], float]) -> list[TableUses]:
+    """Group uses by table; equality columns most selective first (then by name)."""
+    by_table: dict[TableName, dict[str, set[UseKind]]] = {}
+    for use in uses:
+        by_table.setdefault(use.table, {}).setdefault(use.column, set()).add(use.kind)
+    out = []
+    for table, cols in sorted(by_table.items()):
+        def key(col: str, table: TableName = table) -> tuple[float, str]:
+            return (-distinct.get((table, col), 0.0), col)
+
+        eq = sorted((c for c, k in cols.items() if k & EQUALITY), key=key)
+        rng = sorted((c for c, k in cols.items() if k & RANGE and c not in eq), key=key)
+        srt = sorted(c for c, k in cols.items() if k & SORT and c not in eq and c not in rng)
+        out.append(TableUses(table, tuple(eq), tuple(rng), tuple(srt)))
+    return out
+
+
+def _keys(tu: TableUses, max_width: int) -> list[tuple[str, ...]]:
+    keys: list[tuple[str, ...]] = []
+    eq_sets = [combo for width in range(1, max_width + 1)
+               for combo in combinations(tu.equality, width)]
+    keys += eq_sets
+    for suffix_cols in (tu.range, tu.sort):
+        for col in suffix_cols:
+            keys.append((col,))
+            keys += [(*combo, col) for combo in eq_sets if len(combo) < max_width]
+    if len(tu.sort) > 1:
+        keys.append(tu.sort[:max_width])
+    seen: dict[tuple[str, ...], None] = {}
+    for key in keys:
+        seen.setdefault(key, None)
+    return list(seen)
+
+
+def query_candidates(uses: Iterable[ColumnUse],
+                     distinct: Mapping[tuple[TableName, str], float], *,
+                     max_width: int = 3) -> list[Candidate]:
+    """Candidate indexes for one query (not yet filtered against existing indexes)."""
+    out: list[Candidate] = []
+    for tu in table_uses(uses, distinct):
+        keys = _keys(tu, max_width)[:MAX_PER_TABLE]
+        out += [Candidate(tu.table, key) for key in keys]
+    return sorted(set(out))
+
+
+def covered_by(candidate: Candidate, indexes: Sequence[Index]) -> Index | None:
+    """An existing valid, non-partial btree index whose leading keys are the candidate's."""
+    for index in indexes:
+        if (index.method == INDEXABLE_METHOD and index.valid and index.predicate is None
+                and index.columns[: len(candidate.columns)] == candidate.columns):
+            return index
+    return None
+
+
+def distinct_map(catalog: Catalog) -> dict[tuple[TableName, str], float]:
+    """(table, column) -> estimated distinct values, from pg_stats."""
+    out: dict[tuple[TableName, str], float] = {}
+    for table in catalog.tables.values():
+        for col in table.columns:
+            if col.stats is not None:
+                out[(table.name, col.name)] = col.stats.distinct_values(max(table.rows, 1.0))
+    return out
+
+
+def indexable(table: Table | None) -> bool:
+    """Tables we can put a hypothetical btree on: ordinary tables, parents, matviews."""
+    return table is not None and table.kind in ("r", "p", "m")
+
+
+def filter_existing(candidates: Iterable[Candidate],
+                    catalog: Catalog) -> tuple[list[Candidate], dict[Candidate, str]]:
+    """Split candidates into new ones and those an existing index covers (with its name)."""
+    fresh: list[Candidate] = []
+    covered: dict[Candidate, str] = {}
+    for cand in candidates:
+        table = catalog.table(cand.table)
+        if not indexable(table):
+            continue
+        assert table is not None
+        if any(table.column(c) is None for c in cand.columns):
+            continue
+        existing = covered_by(cand, table.indexes)
+        if existing is not None:
+            covered[cand] = existing.qualified_name
+        else:
+            fresh.append(cand)
+    return fresh, covered
+
+
+def is_relevant(candidate: Candidate, leading_columns: frozenset[tuple[TableName, str]]) -> bool:
+    """Whether a candidate can change a query's plan: its first key column is one the query
+    filters, joins, sorts or groups on."""
+    return (candidate.table, candidate.columns[0]) in leading_columns

@@ -1,0 +1,193 @@
+"""Frozen value objects shared by every stage of the pipeline.
+
+Nothing here does I/O; state read from a database lives in the layer that read it.
+
+>>> t = TableName("public", "Order Lines")
+>>> str(t)
+'public."Order Lines"'
+>>> Candidate(t, ("id",)).label
+'public."Order Lines"(id)'
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from pglast.stream import maybe_double_quote_name
+
+
+def quote_ident(name: str) -> str:
+    """Quote an identifier the way PostgreSQL needs it (only when needed).
+
+    >>> quote_ident("orders"), quote_ident("Orders"), quote_ident("select")
+    ('orders', '"Orders"', '"select"')
+    """
+    return str(maybe_double_quote_name(name))
+
+
+@dataclass(frozen=True, order=True)
+class TableName:
+    """A schema-qualified relation name, stored unquoted (as pg_catalog spells it)."""
+
+    schema: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
+
+
+class UseKind(StrEnum):
+    """How a query uses a column; decides where the column goes in a composite index."""
+
+    EQ = "eq"
+    IN = "in"
+    RANGE = "range"
+    LIKE_PREFIX = "like_prefix"
+    IS_NULL = "is_null"
+    JOIN = "join"
+    ORDER = "order"
+    GROUP = "group"
+    PROJECT = "project"
+
+    @property
+    def is_filter(self) -> bool:
+        return self in _FILTER_KINDS
+
+
+_FILTER_KINDS = frozenset(
+    {UseKind.EQ, UseKind.IN, UseKind.RANGE, UseKind.LIKE_PREFIX, UseKind.IS_NULL, UseKind.JOIN}
+)
+
+
+@dataclass(frozen=True, order=True)
+class ColumnUse:
+    """One column of one base table used by a query in one way."""
+
+    table: TableName
+    column: str
+    kind: UseKind
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One statement as a source delivered it, before any grouping."""
+
+    text: str
+    source: str  # "path/to/file.sql:12" or "pg_stat_statements"
+    calls: int = 1
+    total_time_ms: float | None = None
+    params: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Skipped:
+    """A statement (or record) that could not be used, with where it came from and why."""
+
+    source: str
+    reason: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Sample:
+    """A real occurrence of a query: its text, its bind values, where it was seen."""
+
+    text: str
+    source: str
+    params: tuple[str | None, ...] = ()
+
+
+@dataclass(frozen=True)
+class Query:
+    """Statements grouped by fingerprint and relation set, weighted by calls."""
+
+    fingerprint: str
+    text: str
+    relations: tuple[str, ...]
+    calls: int
+    total_time_ms: float | None
+    samples: tuple[Sample, ...]
+    is_select: bool = True
+
+    @property
+    def source(self) -> str:
+        return self.samples[0].source if self.samples else ""
+
+
+@dataclass(frozen=True)
+class Workload:
+    """The input of the advisor: grouped queries plus what was skipped on the way."""
+
+    queries: tuple[Query, ...]
+    statements: int
+    skipped: tuple[Skipped, ...] = ()
+
+
+@dataclass(frozen=True, order=True)
+class Candidate:
+    """A (hypothetical) index: key columns in order, INCLUDE columns, predicate, method."""
+
+    table: TableName
+    columns: tuple[str, ...]
+    include: tuple[str, ...] = ()
+    where: str | None = None
+    method: str = "btree"
+
+    @property
+    def label(self) -> str:
+        cols = ", ".join(quote_ident(c) for c in self.columns)
+        text = f"{self.table}({cols})"
+        if self.include:
+            text += " INCLUDE (" + ", ".join(quote_ident(c) for c in self.include) + ")"
+        if self.where:
+            text += f" WHERE {self.where}"
+        return text
+
+    def is_prefix_of(self, other: Candidate) -> bool:
+        """True when every lookup this index serves, `other` serves too."""
+        return (
+            self.table == other.table
+            and self.method == other.method == "btree"
+            and self.where == other.where
+            and other.columns[: len(self.columns)] == self.columns
+            and set(self.include) <= set(other.columns) | set(other.include)
+        )
+
+
+class Outcome(StrEnum):
+    """What happened to a query; every query in a report has exactly one."""
+
+    IMPROVED = "improved"
+    ALREADY_OPTIMAL = "already_optimal"
+    NO_CANDIDATE = "no_candidate"
+    BELOW_THRESHOLD = "below_threshold"
+    OVER_BUDGET = "over_budget"
+    NOT_COSTABLE = "not_costable"
+    UNKNOWN_TABLE = "unknown_table"
+    UNPARSEABLE = "unparseable"
+    NOT_ADVISED = "not_advised"
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    """The verdict on one query of the workload."""
+
+    query: Query
+    outcome: Outcome
+    reason: str
+    cost_before: float | None = None
+    cost_after: float | None = None
+    indexes_used: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """An index to create, with what it costs and what it buys."""
+
+    candidate: Candidate
+    ddl: str
+    size_bytes: int
+    benefit: float  # reduction in calls-weighted workload cost, planner units
+    write_overhead: float
+    queries: tuple[str, ...] = field(default=())  # fingerprints of queries whose plan uses it

@@ -1,0 +1,19 @@
+"""Index selection algorithms, by name. Baselines (no index, every candidate) run beside any
+of them in `indexadvisor.advise`, so every result has bounds."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+
+from ..costing import CostedQuery, CostModel
+from ..model import Candidate
+from .greedy import Limits, Selection, Step, greedy
+
+Selector = Callable[
+    [Sequence[CostedQuery], Sequence[Candidate], Mapping[Candidate, int], CostModel, Limits],
+    Selection,
+]
+
+ALGORITHMS: dict[str, Selector] = {"greedy": greedy}
+
+__all__ = ["ALGORITHMS", "Limits", "Selection", "Selector", "Step", "greedy"]

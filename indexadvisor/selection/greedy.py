@@ -1,0 +1,116 @@
+"""Workload-level greedy selection by benefit per byte, with widening moves.
+
+Each step weighs every move against the whole workload (calls-weighted planner cost):
+- add a candidate;
+- widen a chosen index into a candidate it is a prefix of (pay only the extra bytes).
+The move with the best net gain per byte that fits the budget and the index count wins; the
+search stops when no move gains at least `min_gain` of the cost of the queries it touches.
+This is the "Extend" idea of the index-selection literature, fed by candidates of any width.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from ..costing import CostedQuery, CostModel
+from ..model import Candidate
+
+
+@dataclass(frozen=True)
+class Step:
+    """One accepted move, for the record (and the report)."""
+
+    added: Candidate
+    replaced: Candidate | None
+    gain: float
+    extra_bytes: int
+
+
+@dataclass(frozen=True)
+class Selection:
+    """The chosen configuration and how the search got there."""
+
+    chosen: tuple[Candidate, ...]
+    steps: tuple[Step, ...]
+    costs: Mapping[str, float]  # query key -> cost under `chosen`
+    stop_reason: str
+    rejected_budget: frozenset[Candidate]  # would have paid, but did not fit
+
+
+@dataclass(frozen=True)
+class Limits:
+    budget_bytes: int | None = None
+    max_indexes: int | None = None
+    min_gain: float = 0.01  # fraction of the affected queries' current weighted cost
+    write_cost: Mapping[Candidate, float] | None = None  # weighted maintenance cost per index
+
+
+def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
+           sizes: Mapping[Candidate, int], costs: CostModel, limits: Limits) -> Selection:
+    """Pick indexes step by step; every query's cost comes from `costs` (the planner)."""
+    write = limits.write_cost or {}
+    by_query = {
+        q.key: [c for c in candidates if (c.table, c.columns[0]) in q.leading] for q in queries
+    }
+    affects: dict[Candidate, list[CostedQuery]] = {c: [] for c in candidates}
+    for q in queries:
+        for c in by_query[q.key]:
+            affects[c].append(q)
+    chosen: list[Candidate] = []
+    current = {q.key: costs.cost(q, ()).cost for q in queries}
+    used_bytes = 0
+    steps: list[Step] = []
+    rejected: set[Candidate] = set()
+    stop = "no candidate left"
+
+    while True:
+        if limits.max_indexes is not None and len(chosen) >= limits.max_indexes:
+            # widening keeps the count; only those moves remain possible
+            allow_add = False
+        else:
+            allow_add = True
+        best: tuple[float, float, Candidate, Candidate | None, int] | None = None
+        any_gain = False
+        for cand in candidates:
+            if cand in chosen or not affects[cand]:
+                continue
+            replaced = next((old for old in chosen if old.is_prefix_of(cand)), None)
+            if replaced is None and not allow_add:
+                continue
+            extra = sizes[cand] - (sizes[replaced] if replaced else 0)
+            config = [c for c in chosen if c != replaced] + [cand]
+            gain = 0.0
+            touched = 0.0
+            for q in affects[cand]:  # a widened index has the same leading column
+                before = current[q.key]
+                after = costs.cost(q, config).cost
+                gain += q.weight * (before - after)
+                touched += q.weight * before
+            gain -= write.get(cand, 0.0) - (write.get(replaced, 0.0) if replaced else 0.0)
+            if gain <= limits.min_gain * touched or gain <= 0:
+                continue
+            any_gain = True
+            if limits.budget_bytes is not None and used_bytes + extra > limits.budget_bytes:
+                rejected.add(cand)
+                continue
+            ratio = gain / max(extra, 8192)
+            if best is None or (ratio, gain) > (best[0], best[1]):
+                best = (ratio, gain, cand, replaced, extra)
+        if best is None:
+            if any_gain:
+                stop = ("index count limit reached" if not allow_add else "storage budget reached")
+            else:
+                stop = "no remaining candidate gains enough"
+            break
+        _, gain, cand, replaced, extra = best
+        if replaced is not None:
+            chosen.remove(replaced)
+        chosen.append(cand)
+        used_bytes += extra
+        steps.append(Step(cand, replaced, gain, extra))
+        for q in affects[cand]:
+            current[q.key] = costs.cost(q, chosen).cost
+    final = {q.key: costs.cost(q, chosen).cost for q in queries}
+    return Selection(tuple(chosen), tuple(steps), final, stop,
+                     frozenset(rejected - set(chosen)))

@@ -1,0 +1,264 @@
+"""HypoPG on one pinned connection: hypothetical indexes in, planner costs out.
+
+HypoPG state lives in one backend, so this module owns exactly one connection for its whole
+life: `hypopg_reset()` on entry and in `finally`. Every EXPLAIN runs in its own read-only
+transaction (a failing statement cannot poison the next one; hypothetical indexes are backend
+memory and survive a rollback). HypoPG hands out fake OIDs from a small range, so the session
+resets and re-creates what it needs before that range runs out.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from .catalog import Catalog
+from .errors import CostingError, ExtensionMissing
+from .model import Candidate, TableName
+
+# HypoPG 1.3 fake OIDs: a session holds about 2,500 hypothetical indexes before a reset.
+DEFAULT_OID_BUDGET = 2_000
+_PREPARED = "indexadvisor_whatif"
+
+
+class StatementNotCostable(Exception):
+    """EXPLAIN rejected the statement itself (its fault, not ours): carries the server's words."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What one EXPLAIN said: the total cost and which indexes the plan reads."""
+
+    cost: float
+    rows: float
+    index_names: tuple[str, ...]  # every "Index Name" in the plan, hypothetical ones included
+    plan: dict[str, Any]
+
+
+def candidate_ddl(candidate: Candidate, table: TableName | None = None,
+                  name: str | None = None) -> sql.Composed:
+    """CREATE INDEX for a candidate, composed from identifiers (never formatted text).
+
+    `table` overrides the candidate's table (used to put a parent's index on each leaf).
+    """
+    target = table or candidate.table
+    parts: list[sql.Composable] = [sql.SQL("CREATE INDEX ")]
+    if name:
+        parts += [sql.Identifier(name), sql.SQL(" ")]
+    parts += [
+        sql.SQL("ON {}.{} USING {} (").format(
+            sql.Identifier(target.schema), sql.Identifier(target.name),
+            sql.SQL(candidate.method)),
+        sql.SQL(", ").join(sql.Identifier(c) for c in candidate.columns),
+        sql.SQL(")"),
+    ]
+    if candidate.include:
+        parts += [sql.SQL(" INCLUDE ("),
+                  sql.SQL(", ").join(sql.Identifier(c) for c in candidate.include),
+                  sql.SQL(")")]
+    if candidate.where:
+        parts += [sql.SQL(" WHERE "), sql.SQL(candidate.where)]
+    return sql.Composed(parts)
+
+
+def walk_index_names(node: dict[str, Any]) -> Iterator[str]:
+    """Every index a plan tree reads, from the JSON (never from the text form)."""
+    name = node.get("Index Name")
+    if name:
+        yield name
+    for child in node.get("Plans", ()):
+        yield from walk_index_names(child)
+
+
+class WhatIf:
+    """A HypoPG session: create, drop and cost hypothetical indexes on one connection."""
+
+    def __init__(self, conn: psycopg.Connection, catalog: Catalog, *,
+                 oid_budget: int = DEFAULT_OID_BUDGET) -> None:
+        if catalog.hypopg_version is None:
+            hint = (
+                "run CREATE EXTENSION hypopg in the target database (it only adds functions), "
+                "or pass --create-extension"
+                if catalog.hypopg_available
+                else "install HypoPG on the server (Debian/Ubuntu: postgresql-"
+                f"{catalog.server_version_num // 10000}-hypopg; Amazon RDS/Aurora: available "
+                "as an extension), or omit --dsn to use a sandbox"
+            )
+            raise ExtensionMissing("HypoPG is not installed in the target database", hint=hint)
+        self.conn = conn
+        self.catalog = catalog
+        self.oid_budget = oid_budget
+        self.explain_calls = 0
+        self.resets = 0
+        self._created = 0
+        self._live: dict[Candidate, tuple[int, ...]] = {}
+        self._names: dict[str, Candidate] = {}
+        self._sizes: dict[Candidate, int] = {}
+        self._generic_plan = catalog.server_version_num >= 160000
+        self._prepared_dirty = False
+
+    # -- lifecycle -------------------------------------------------------------------------
+    def __enter__(self) -> WhatIf:
+        self._reset()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        try:
+            if not self.conn.closed:
+                self.conn.rollback()
+                self._reset()
+        except psycopg.Error:
+            pass
+
+    def _reset(self) -> None:
+        with self.conn.transaction():
+            self.conn.execute("SELECT hypopg_reset()")
+        self._live.clear()
+        self._created = 0
+        self.resets += 1
+
+    # -- hypothetical indexes --------------------------------------------------------------
+    def _targets(self, candidate: Candidate) -> list[TableName]:
+        """Where the hypothetical index goes: the table, or each leaf of a partitioned parent."""
+        table = self.catalog.table(candidate.table)
+        if table is not None and table.kind == "p":
+            return list(table.partitions)
+        return [candidate.table]
+
+    def _create(self, candidate: Candidate) -> tuple[int, ...]:
+        oids = []
+        with self.conn.transaction():
+            for target in self._targets(candidate):
+                ddl = candidate_ddl(candidate, target).as_string(self.conn)
+                try:
+                    row = self.conn.execute(
+                        "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (ddl,)
+                    ).fetchone()
+                except psycopg.Error as exc:
+                    raise CostingError(
+                        f"HypoPG refused {candidate.label}: {str(exc).strip()}") from None
+                assert row is not None
+                oids.append(int(row[0]))
+                self._names[row[1]] = candidate
+        self._created += len(oids)
+        return tuple(oids)
+
+    def _drop(self, oids: Iterable[int]) -> None:
+        with self.conn.transaction():
+            for oid in oids:
+                self.conn.execute("SELECT hypopg_drop_index(%s)", (oid,))
+
+    def use(self, config: Iterable[Candidate]) -> None:
+        """Make exactly `config` the set of live hypothetical indexes."""
+        wanted = set(config)
+        stale = [c for c in self._live if c not in wanted]
+        for cand in stale:
+            self._drop(self._live.pop(cand))
+        missing = sorted(c for c in wanted if c not in self._live)
+        needed = sum(len(self._targets(c)) for c in missing)
+        if self._created + needed > self.oid_budget:
+            keep = sorted(self._live)
+            self._reset()
+            missing = sorted(set(missing) | set(keep))
+        for cand in missing:
+            self._live[cand] = self._create(cand)
+
+    def size(self, candidate: Candidate) -> int:
+        """Estimated size in bytes (summed over the leaves of a partitioned parent)."""
+        if candidate not in self._sizes:
+            fresh = candidate not in self._live
+            if fresh:
+                self.use([*self._live, candidate])
+            with self.conn.transaction():
+                total = 0
+                for oid in self._live[candidate]:
+                    row = self.conn.execute(
+                        "SELECT hypopg_relation_size(%s)", (oid,)).fetchone()
+                    total += int(row[0]) if row and row[0] is not None else 0
+            self._sizes[candidate] = total
+        return self._sizes[candidate]
+
+    def candidate_for(self, index_name: str) -> Candidate | None:
+        """The candidate behind a hypothetical index name seen in a plan, if any."""
+        return self._names.get(index_name)
+
+    # -- EXPLAIN ---------------------------------------------------------------------------
+    def explain(self, text: str, params: Sequence[str | None] | None = None,
+                param_count: int = 0) -> Plan:
+        """EXPLAIN (FORMAT JSON) under the live hypothetical indexes.
+
+        `params` are real captured values (a custom plan); with `param_count` and no values
+        the statement gets a generic plan (GENERIC_PLAN on 16+, PREPARE elsewhere).
+        """
+        self.explain_calls += 1
+        try:
+            with self.conn.transaction():
+                if params is not None and len(params) > 0:
+                    raw = self._explain_prepared(text, list(params), custom=True)
+                elif param_count > 0 and self._generic_plan:
+                    raw = self.conn.execute(
+                        sql.SQL("EXPLAIN (GENERIC_PLAN, FORMAT JSON) ") + sql.SQL(text)
+                    ).fetchone()
+                elif param_count > 0:
+                    raw = self._explain_prepared(text, [None] * param_count, custom=False)
+                else:
+                    raw = self.conn.execute(
+                        sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(text)).fetchone()
+        except (psycopg.errors.SyntaxError, psycopg.errors.UndefinedTable,
+                psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedFunction,
+                psycopg.errors.DatatypeMismatch, psycopg.errors.InvalidTextRepresentation,
+                psycopg.errors.IndeterminateDatatype, psycopg.errors.AmbiguousColumn,
+                psycopg.errors.InsufficientPrivilege, psycopg.errors.FeatureNotSupported,
+                psycopg.errors.QueryCanceled, psycopg.errors.ReadOnlySqlTransaction,
+                psycopg.errors.DataException, psycopg.errors.UndefinedObject,
+                psycopg.errors.WrongObjectType, psycopg.errors.GroupingError,
+                psycopg.errors.InvalidColumnReference, psycopg.errors.AmbiguousFunction,
+                psycopg.errors.UndefinedParameter, psycopg.errors.InvalidParameterValue,
+                ) as exc:
+            raise StatementNotCostable(_first_line(exc)) from None
+        except psycopg.OperationalError as exc:
+            raise CostingError(f"lost the database connection: {_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise StatementNotCostable(_first_line(exc)) from None
+        assert raw is not None
+        doc = raw[0] if not isinstance(raw[0], str) else json.loads(raw[0])
+        top = doc[0]["Plan"]
+        return Plan(
+            cost=float(top["Total Cost"]),
+            rows=float(top.get("Plan Rows", 0.0)),
+            index_names=tuple(walk_index_names(top)),
+            plan=top,
+        )
+
+    def _explain_prepared(self, text: str, values: list[str | None], *, custom: bool) -> Any:
+        """PREPARE + EXPLAIN EXECUTE. Prepared statements outlive a rolled-back transaction,
+        so a fresh name is used each time and any left by a failed call are dropped first."""
+        if self._prepared_dirty:
+            self.conn.execute("DEALLOCATE ALL")
+            self._prepared_dirty = False
+        mode = "force_custom_plan" if custom else "force_generic_plan"
+        self.conn.execute(sql.SQL("SET LOCAL plan_cache_mode = {}").format(sql.Literal(mode)))
+        name = sql.Identifier(f"{_PREPARED}_{self.explain_calls}")
+        self._prepared_dirty = True
+        self.conn.execute(sql.SQL("PREPARE {} AS ").format(name) + sql.SQL(text))
+        placeholders = sql.SQL(", ").join(sql.Literal(v) for v in values)
+        row = self.conn.execute(
+            sql.SQL("EXPLAIN (FORMAT JSON) EXECUTE {} ({})").format(name, placeholders)
+        ).fetchone()
+        self.conn.execute(sql.SQL("DEALLOCATE {}").format(name))
+        self._prepared_dirty = False
+        return row
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__

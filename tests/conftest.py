@@ -1,0 +1,86 @@
+"""Shared fixtures: one PostgreSQL with HypoPG for the whole test session.
+
+Set ``INDEXADVISOR_TEST_DSN`` to run against an external server (HypoPG must be installed
+there; the extension is created in that database). Otherwise one local sandbox is started the
+first time it is needed and stopped when the session ends.
+"""
+
+from __future__ import annotations
+
+import os
+
+import psycopg
+import pytest
+
+from indexadvisor.errors import SandboxError
+from indexadvisor.sandbox import LocalSandbox, prepare_server
+
+TEST_DSN_ENV = "INDEXADVISOR_TEST_DSN"
+
+
+class _SessionServer:
+    """The database the suite runs against, started (or reached) at most once."""
+
+    def __init__(self) -> None:
+        self.dsn: str | None = None
+        self.description = ""
+        self.sandbox: LocalSandbox | None = None
+        self.failure: str | None = None
+
+    def get(self) -> str:
+        if self.dsn is not None:
+            return self.dsn
+        if self.failure is not None:
+            raise RuntimeError(self.failure)
+        external = os.environ.get(TEST_DSN_ENV)
+        try:
+            if external:
+                version_num, hypopg = prepare_server(external)
+                dsn, where = external, f"{TEST_DSN_ENV}"
+            else:
+                self.sandbox = LocalSandbox.start()
+                version_num, hypopg = self.sandbox.server_version_num, self.sandbox.hypopg_version
+                dsn, where = self.sandbox.dsn, "local sandbox"
+            with psycopg.connect(dsn) as conn:
+                version = conn.info.parameter_status("server_version") or str(version_num)
+        except (SandboxError, psycopg.Error) as exc:
+            source = f"{TEST_DSN_ENV}={external}" if external else "a local sandbox"
+            self.failure = (
+                f"no PostgreSQL with HypoPG for the tests ({source}): {exc}\n"
+                f"Set {TEST_DSN_ENV} to a server with HypoPG, or install "
+                "postgresql-15 and postgresql-15-hypopg."
+            )
+            raise RuntimeError(self.failure) from exc
+        self.dsn = dsn
+        self.description = f"postgresql {version} ({version_num}), hypopg {hypopg}, via {where}"
+        return dsn
+
+    def close(self) -> None:
+        if self.sandbox is not None:
+            self.sandbox.stop()
+            self.sandbox = None
+
+
+_server = _SessionServer()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    """Say which server and HypoPG the suite runs against."""
+    try:
+        _server.get()
+    except RuntimeError as exc:
+        return f"database: unavailable: {str(exc).splitlines()[0]}"
+    return f"database: {_server.description}"
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    _server.close()
+
+
+@pytest.fixture(scope="session")
+def pg_dsn() -> str:
+    """A libpq conninfo string of a server with the hypopg extension created."""
+    try:
+        return _server.get()
+    except RuntimeError as exc:
+        pytest.exit(str(exc), returncode=3)
