@@ -1,6 +1,37 @@
-"""indexadvisor: workload-level index advice for PostgreSQL, costed by the real planner."""
+"""indexadvisor: workload-level index advice for PostgreSQL, costed by the real planner.
+
+The public API::
+
+    from indexadvisor import AdvisorConfig, advise, connect, load_workload
+    workload = load_workload(["queries/"])
+    with connect(dsn) as conn:
+        advice = advise(workload, conn, AdvisorConfig(budget_bytes=10**9))
+"""
 
 from .errors import AdvisorError
 
 __version__ = "0.1.0"
-__all__ = ["AdvisorError", "__version__"]
+
+from .advise import Advice, advise  # noqa: E402
+from .collect import collect  # noqa: E402
+from .config import AdvisorConfig  # noqa: E402
+from .db import connect  # noqa: E402
+from .ingest import read_sql_paths  # noqa: E402
+from .model import Workload  # noqa: E402
+
+
+def load_workload(paths: list[str]) -> Workload:
+    """Read .sql files and directories into a grouped, weighted workload."""
+    return collect(read_sql_paths(paths))
+
+
+__all__ = [
+    "Advice",
+    "AdvisorConfig",
+    "AdvisorError",
+    "Workload",
+    "__version__",
+    "advise",
+    "connect",
+    "load_workload",
+]

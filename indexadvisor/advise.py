@@ -31,6 +31,9 @@ from .model import (
 )
 from .selection import ALGORITHMS, Limits, Selection
 from .whatif import StatementNotCostable, WhatIf
+from .writes import WriteLoad, index_write_cost
+
+WRITE_KINDS = frozenset({"insert", "update", "delete", "merge"})
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,8 @@ class _Analyzed:
     query: Query
     analysis: Analysis
     costed: CostedQuery
+    kind: str
+    verdict: QueryResult | None = None  # set for statements we only weigh as writes
 
 
 def advise(workload: Workload, conn: psycopg.Connection,
@@ -106,8 +111,11 @@ def advise(workload: Workload, conn: psycopg.Connection,
 
     results: dict[str, QueryResult] = {}
     analyzed: list[_Analyzed] = []
+    writes: list[_Analyzed] = []
     for query in workload.queries:
         verdict, item = _analyze_one(query, schema)
+        if item is not None and item.kind in WRITE_KINDS:
+            writes.append(item)
         if verdict is not None:
             results[query.fingerprint] = verdict
         elif item is not None:
@@ -140,20 +148,26 @@ def advise(workload: Workload, conn: psycopg.Connection,
             (c.table, c.columns[0]) in item.costed.leading for item in costable)]
         sizes = {c: whatif.size(c) for c in candidates}
         queries = [item.costed for item in costable]
+        loads = _write_loads(writes, whatif, results)
+        rows = {name: table.rows for name, table in catalog.tables.items()}
+        parents = {name: table.parent for name, table in catalog.tables.items()
+                   if table.parent is not None}
+        write_cost = {c: index_write_cost(c, loads, rows, parents) for c in candidates}
 
         everything = {item.query.fingerprint: costs.cost(item.costed, candidates).cost
                       for item in costable}
         selection = ALGORITHMS[config.algorithm](
             queries, candidates, sizes, costs,
-            Limits(config.budget_bytes, config.max_indexes, config.min_gain),
+            Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost),
         )
         final = {item.query.fingerprint: costs.cost(item.costed, selection.chosen)
                  for item in costable}
-        recommendations = _recommend(selection, queries, costs, sizes, final, catalog)
+        recommendations = _recommend(selection, queries, costs, sizes, write_cost, catalog)
         for item in costable:
             key = item.query.fingerprint
+            used = final[key].used | {r.candidate for r in recommendations if key in r.queries}
             results[key] = _verdict(item, base[key], final[key].cost, everything[key],
-                                    final[key].used, final[key].existing, proposed[key],
+                                    used, final[key].existing, proposed[key],
                                     covered[key], selection, config)
 
     ordered = tuple(results[q.fingerprint] for q in workload.queries)
@@ -196,18 +210,43 @@ def _analyze_one(query: Query, schema: SchemaMap) -> tuple[QueryResult | None, _
                            f"not in the database: {names} (search_path: {path})"), None
     if not analysis.tables:
         return QueryResult(query, Outcome.NOT_ADVISED, "reads no table"), None
-    if parsed.kind == "insert" and not any(u.kind in LEADING for u in analysis.uses):
-        return QueryResult(query, Outcome.NOT_ADVISED,
-                           "INSERT without a query part: indexes only add write cost"), None
     sample = query.samples[0] if query.samples else None
     params = sample.params if sample is not None and sample.params else None
     leading = frozenset((u.table, u.column) for u in analysis.uses if u.kind in LEADING)
     costed = CostedQuery(query, query.text, parsed.param_count, params, leading)
-    return None, _Analyzed(query, analysis, costed)
+    if parsed.kind == "insert" and not leading:
+        verdict = QueryResult(query, Outcome.NOT_ADVISED,
+                              "INSERT without a query part: nothing to index; counted as write "
+                              "load on every index of its table")
+        return verdict, _Analyzed(query, analysis, costed, parsed.kind, verdict)
+    return None, _Analyzed(query, analysis, costed, parsed.kind)
+
+
+def _write_loads(writes: Sequence[_Analyzed], whatif: WhatIf,
+                 results: dict[str, QueryResult]) -> list[WriteLoad]:
+    """One EXPLAIN per write statement, without hypothetical indexes: rows per call."""
+    loads = []
+    whatif.use(())
+    for item in writes:
+        try:
+            plan = whatif.explain(item.costed.text, item.costed.params, item.costed.param_count)
+        except StatementNotCostable as exc:
+            results[item.query.fingerprint] = QueryResult(
+                item.query, Outcome.NOT_COSTABLE, f"EXPLAIN failed: {exc.message}")
+            continue
+        written = frozenset(w.column for w in item.analysis.written_columns)
+        for table in item.analysis.tables[:1] if item.kind == "insert" else item.analysis.tables:
+            if item.kind != "insert" and not any(w.table == table
+                                                 for w in item.analysis.written_columns) \
+                    and item.kind != "delete":
+                continue
+            loads.append(WriteLoad(table, item.kind, plan.modified_rows, item.query.calls,
+                                   written))
+    return loads
 
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedWhatIfCosts,
-               sizes: Mapping[Candidate, int], final: Mapping[str, object],
+               sizes: Mapping[Candidate, int], write_cost: Mapping[Candidate, float],
                catalog: Catalog) -> tuple[Recommendation, ...]:
     """Each chosen index with its marginal benefit: workload cost without it minus with it."""
     out = []
@@ -222,11 +261,15 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
             with_it = costs.cost(q, chosen)
             without = costs.cost(q, others)
             benefit += q.weight * (without.cost - with_it.cost)
-            if cand in with_it.used:
+            # A plan may not name the index (a generic plan whose partitions are all pruned
+            # at executor startup shows no scan at all), so "serves" means: costs more
+            # without it, or its plan reads it.
+            if cand in with_it.used or without.cost > with_it.cost * (1 + 1e-9):
                 served.append(q.key)
         out.append(Recommendation(
             candidate=cand, ddl=create_index_ddl(cand, catalog), size_bytes=sizes[cand],
-            benefit=benefit, write_overhead=0.0, queries=tuple(sorted(served)),
+            benefit=benefit, write_overhead=write_cost.get(cand, 0.0),
+            queries=tuple(sorted(served)),
         ))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
@@ -256,6 +299,11 @@ def _verdict(item: _Analyzed, before: float, after: float, best: float,
         return result(Outcome.NO_CANDIDATE,
                       "no column is filtered, joined, sorted or grouped on in a way a btree "
                       "index serves")
+    if any(c in selection.rejected_write for c in proposed):
+        losers = sorted(c.label for c in proposed if c in selection.rejected_write)
+        return result(Outcome.WRITE_COST,
+                      f"candidates could save {100 * best_saving:.0f}% but cost more to keep up "
+                      f"under the workload's writes than they save: " + "; ".join(losers[:3]))
     if best_saving < config.min_improvement:
         return result(Outcome.BELOW_THRESHOLD,
                       f"even all {len(proposed)} candidates together save only "

@@ -163,6 +163,7 @@ class Outcome(StrEnum):
     NO_CANDIDATE = "no_candidate"
     BELOW_THRESHOLD = "below_threshold"
     OVER_BUDGET = "over_budget"
+    WRITE_COST = "write_cost_too_high"
     NOT_COSTABLE = "not_costable"
     UNKNOWN_TABLE = "unknown_table"
     UNPARSEABLE = "unparseable"

@@ -342,6 +342,7 @@ class LocalSandbox:
         self.server_version_num = 0
         self.hypopg_version = ""
         self._reaper: subprocess.Popen[bytes] | None = None
+        self._owner_pid = os.getpid()
         self._stopped = False
 
     def __repr__(self) -> str:
@@ -423,10 +424,11 @@ class LocalSandbox:
     def stop(self) -> None:
         """Stop the server (fast, then immediate, then kill), remove the dir, end the reaper.
 
-        Idempotent. Raises SandboxError if the directory cannot be removed; the reaper then
-        stays alive and removes it when this process exits.
+        Idempotent, and a no-op in a forked child: only the process that started it stops it.
+        Raises SandboxError if the directory cannot be removed; the reaper then stays alive and
+        removes it when this process exits.
         """
-        if self._stopped:
+        if self._stopped or os.getpid() != self._owner_pid:
             return
         problems = _reaper.teardown(self.datadir, self.bindir, modes=("fast", "immediate"))
         if self.datadir.exists():
@@ -456,14 +458,21 @@ class LocalSandbox:
 def prepare_server(dsn: str) -> tuple[int, str]:
     """Create HypoPG in the database of `dsn`; return (server_version_num, hypopg version)."""
     try:
-        with psycopg.connect(dsn, autocommit=True, connect_timeout=15) as conn:
+        conn = psycopg.connect(dsn, autocommit=True, connect_timeout=15)
+    except psycopg.Error as exc:
+        raise SandboxError(f"cannot connect to the server: {exc}") from exc
+    with conn:
+        try:
             conn.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
             row = conn.execute(
                 "SELECT current_setting('server_version_num')::int, extversion"
                 " FROM pg_extension WHERE extname = 'hypopg'"
             ).fetchone()
-    except psycopg.Error as exc:
-        raise SandboxError(f"sandbox server is not usable: {exc}") from exc
+        except psycopg.Error as exc:
+            raise SandboxError(
+                f"CREATE EXTENSION hypopg failed: {exc}",
+                hint="install HypoPG on the server (postgresql-<major>-hypopg)",
+            ) from exc
     if row is None:
         raise SandboxError("CREATE EXTENSION hypopg left no extension behind")
     return int(row[0]), str(row[1])

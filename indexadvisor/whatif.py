@@ -43,6 +43,13 @@ class Plan:
     index_names: tuple[str, ...]  # every "Index Name" in the plan, hypothetical ones included
     plan: dict[str, Any]
 
+    @property
+    def modified_rows(self) -> float:
+        """Rows an INSERT/UPDATE/DELETE writes per execution (its input's estimate)."""
+        if self.plan.get("Node Type") != "ModifyTable":
+            return 0.0
+        return float(sum(child.get("Plan Rows", 0.0) for child in self.plan.get("Plans", ())))
+
 
 def candidate_ddl(candidate: Candidate, table: TableName | None = None,
                   name: str | None = None) -> sql.Composed:

@@ -8,6 +8,8 @@ first time it is needed and stopped when the session ends.
 from __future__ import annotations
 
 import os
+import signal
+from types import FrameType
 
 import psycopg
 import pytest
@@ -64,6 +66,20 @@ class _SessionServer:
 _server = _SessionServer()
 
 
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    raise KeyboardInterrupt(f"signal {signum}")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """SIGTERM stops the run like Ctrl-C, so fixtures and the session sandbox tear down.
+
+    (The sandbox's own SIGTERM handler raises SystemExit, which pytest would record as one
+    failed test and carry on.)
+    """
+    if signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _interrupt)
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     """Say which server and HypoPG the suite runs against."""
     try:
@@ -84,3 +100,32 @@ def pg_dsn() -> str:
         return _server.get()
     except RuntimeError as exc:
         pytest.exit(str(exc), returncode=3)
+
+
+@pytest.fixture
+def fresh_db(pg_dsn: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
+    """A new database with hypopg, dropped after the test; yields its DSN."""
+    import re
+
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dsn = make_conninfo(pg_dsn, dbname=name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
+    yield dsn
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+def run_sql(dsn: str, text: str) -> None:
+    """Set-up helper for tests: run a script in autocommit (sandbox only)."""
+    from indexadvisor.loader import run_script
+
+    run_script(dsn, text, "test set-up")

@@ -123,7 +123,10 @@ def test_same_query_with_other_constants_groups_together() -> None:
 
 
 def test_relations_skip_ctes_but_keep_shadowed_tables() -> None:
-    text = "WITH a AS (SELECT * FROM a) SELECT * FROM a, (WITH b AS (SELECT 1) SELECT * FROM b) s, b"
+    text = (
+        "WITH a AS (SELECT * FROM a) SELECT * FROM a,"
+        " (WITH b AS (SELECT 1) SELECT * FROM b) s, b"
+    )
     assert statement_relations(text) == ("a", "b")
 
 
@@ -195,7 +198,9 @@ _plain = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True).filter(
 _quoted = st.text(
     st.sampled_from("abcXYZ _9é"), min_size=1, max_size=12
 ).map(lambda s: f'"{s}"').filter(lambda s: s.strip('"').lower() not in _TAKEN)
-aliases = st.lists(st.one_of(_plain, _quoted), min_size=2, max_size=2, unique_by=str.lower)
+aliases = st.lists(
+    st.one_of(_plain, _quoted), min_size=2, max_size=2, unique_by=lambda s: s.strip('"')
+)
 
 
 def _uses(text: str) -> set[tuple[TableName, str, str]]:

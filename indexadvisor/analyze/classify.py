@@ -3,14 +3,6 @@
 Only bare column references count for filters: ``lower(email) = 'x'`` is not an equality on
 ``email`` (it is noted, for expression indexes later). Predicates count in WHERE and JOIN ... ON,
 under AND and OR; negated ones (``NOT IN``, ``NOT LIKE``, ``<>``) do not, except IS NOT NULL.
-
->>> from indexadvisor.analyze.resolve import Resolver, qualified
->>> from indexadvisor.analyze.schema import SchemaMap
->>> from indexadvisor.model import TableName
->>> s = SchemaMap({TableName("public", "t"): {"a": "int", "b": "int"}})
->>> uses, notes = classify(Resolver(qualified("SELECT a FROM t WHERE b > $1", s), s))
->>> sorted(f"{k} {c.column}" for c, k in uses)
-['project a', 'range b']
 """
 
 from __future__ import annotations
@@ -32,7 +24,16 @@ _GROUPING = (exp.Group, exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)
 
 
 def classify(resolver: Resolver) -> tuple[set[Use], set[str]]:
-    """Every (base column, kind) pair the query shows, plus notes on what was skipped."""
+    """Every (base column, kind) pair the query shows, plus notes on what was skipped.
+
+    >>> from indexadvisor.analyze.resolve import qualified
+    >>> from indexadvisor.analyze.schema import SchemaMap
+    >>> from indexadvisor.model import TableName
+    >>> s = SchemaMap({TableName("public", "t"): {"a": "int", "b": "int"}})
+    >>> uses, notes = classify(Resolver(qualified("SELECT a FROM t WHERE b > $1", s), s))
+    >>> sorted(f"{k} {c.column}" for c, k in uses), notes
+    (['project a', 'range b'], set())
+    """
     uses: set[Use] = set()
     notes: set[str] = set()
     seen: set[int] = set()
@@ -77,6 +78,19 @@ def _is_prefix_pattern(pattern: exp.Expr) -> bool:
     return isinstance(pattern, exp.Parameter | exp.Placeholder)
 
 
+def _position(row: exp.Tuple, node: exp.Expr) -> int:
+    """Index of a node in a row constructor, by identity (equal columns may repeat)."""
+    return next(i for i, e in enumerate(row.expressions) if e is node)
+
+
+def _under_exists(select: exp.Expr) -> bool:
+    """The select list of an EXISTS subquery is never read."""
+    node = select.parent
+    while isinstance(node, exp.Subquery | exp.Paren):
+        node = node.parent
+    return isinstance(node, exp.Exists)
+
+
 class _Occurrence:
     """One column node in one scope, and the uses its surroundings give it."""
 
@@ -99,16 +113,21 @@ class _Occurrence:
                 yield ref.base, kind
 
     def _alias_reference(self) -> Iterator[Use]:
-        """ORDER BY/GROUP BY naming a select-list alias; anything else is unresolved."""
+        """ORDER BY / DISTINCT ON naming a select-list alias; anything else is unresolved."""
         select = self.scope.expression
+        if isinstance(select, exp.SetOperation):
+            return  # ORDER BY of a UNION names its output columns
         if not self.column.table and isinstance(select, exp.Select):
             for projection in select.selects:
                 inner = projection.unalias()
                 if projection.alias_or_name == self.column.name and projection is not inner:
-                    if isinstance(inner, exp.Column) and isinstance(self.op, exp.Ordered):
-                        ref = self.resolver.ref(inner, self.scope)
-                        if ref is not None and ref.base is not None:
-                            yield ref.base, UseKind.ORDER
+                    ref = self.resolver.ref(inner, self.scope) if isinstance(
+                        inner, exp.Column
+                    ) else None
+                    if ref is not None and ref.base is not None:
+                        for kind, _, _ in self._clause_kinds():
+                            if kind is not UseKind.PROJECT:
+                                yield ref.base, kind
                     return
         self.notes.add(f"unresolved column {self.column.sql('postgres')}")
 
@@ -126,7 +145,9 @@ class _Occurrence:
             self._note_expression(op)
             return
         predicate = op.parent if isinstance(op.parent, exp.Escape) else op
-        polarity = _polarity(predicate.parent if isinstance(op, exp.Tuple) else predicate)
+        if isinstance(op, exp.Tuple):
+            predicate = op.parent if isinstance(op.parent, exp.In | exp.EQ) else op
+        polarity = _polarity(predicate)
         if polarity is None:
             return
         if isinstance(op, exp.Is) and node is op.this and isinstance(op.expression, exp.Null):
@@ -138,7 +159,9 @@ class _Occurrence:
         elif isinstance(op, exp.In) and node is op.this:
             yield from self._membership(op, 0)
         elif isinstance(op, exp.Tuple) and isinstance(op.parent, exp.In) and op is op.parent.this:
-            yield from self._membership(op.parent, op.expressions.index(node))
+            yield from self._membership(op.parent, _position(op, node))
+        elif isinstance(op, exp.Tuple) and isinstance(op.parent, exp.EQ):
+            yield from self._row_equality(op.parent, op, _position(op, node))
         elif isinstance(op, _RANGE_OPS) and self._constant_like(
             op.right if node is op.left else op.left
         ):
@@ -166,6 +189,14 @@ class _Occurrence:
         elif self._side(other) == "other":
             yield UseKind.JOIN, self.column, self.scope
 
+    def _row_equality(
+        self, eq: exp.EQ, row: exp.Tuple, index: int
+    ) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
+        """`(a, b) = (1, $2)` is `a = 1 AND b = $2`."""
+        other = _unparen(eq.right if row is eq.left else eq.left)
+        if isinstance(other, exp.Tuple) and len(other.expressions) == len(row.expressions):
+            yield from self._equality(other.expressions[index])
+
     def _membership(self, op: exp.In, index: int) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
         query = op.args.get("query")
         if query is not None:
@@ -174,11 +205,14 @@ class _Occurrence:
             yield UseKind.IN, self.column, self.scope
 
     def _link(self, query: exp.Expr, index: int) -> Iterator[tuple[UseKind, exp.Column, Scope]]:
-        """`col IN (SELECT x ...)` joins col with x."""
-        yield UseKind.JOIN, self.column, self.scope
+        """`col IN (SELECT x ...)` joins col with x; `IN (SELECT 0 ...)` is an equality."""
         found = self.resolver.projection(query, index)
-        if found is not None:
+        if found is not None and isinstance(found[0], exp.Column):
             yield UseKind.JOIN, found[0], found[1]
+        elif found is not None and not any(found[0].find_all(exp.Column)):
+            yield UseKind.EQ, self.column, self.scope
+            return
+        yield UseKind.JOIN, self.column, self.scope
 
     def _constant_like(self, expr: exp.Expr) -> bool:
         return self._side(expr) in ("const", "outer")
@@ -227,12 +261,14 @@ class _Occurrence:
         clause, op = child.arg_key, self.op
         if clause == "order" and isinstance(op, exp.Ordered) and op.parent is child:
             yield UseKind.ORDER, self.column, self.scope
-        elif clause == "group" and isinstance(op, _GROUPING):
-            yield UseKind.GROUP, self.column, self.scope
-        elif clause == "distinct" and isinstance(op, exp.Tuple | exp.Distinct):
+        elif (clause == "group" and isinstance(op, _GROUPING)) or (
+            clause == "distinct" and isinstance(op, exp.Tuple | exp.Distinct)
+        ):
             yield UseKind.GROUP, self.column, self.scope
         elif clause == "expressions" and not child.alias_or_name.startswith(SET_PREFIX):
-            yield UseKind.PROJECT, self.column, self.scope
+            if not _under_exists(select):
+                yield UseKind.PROJECT, self.column, self.scope
             distinct = select.args.get("distinct")
-            if distinct is not None and not distinct.args.get("on") and child.unalias() is self.node:
+            plain = distinct is not None and not distinct.args.get("on")
+            if plain and child.unalias() is self.node:
                 yield UseKind.GROUP, self.column, self.scope

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 from pglast import ast, fingerprint, parse_sql
 from pglast.parser import ParseError
 
 from indexadvisor.errors import WorkloadError
 from indexadvisor.model import quote_ident
+
+_N = TypeVar("_N", bound=ast.Node)
 
 _KINDS: dict[type[ast.Node], str] = {
     ast.SelectStmt: "select",
@@ -76,7 +79,8 @@ def parse_statement(text: str) -> ParsedStatement:
         tree = parse_sql(text)
     except ParseError as error:
         message, index = error.args[0], error.args[1] if len(error.args) > 1 else None
-        raise StatementError(str(message), len(text) if index is None else index, text=text) from None
+        position = len(text) if index is None else int(index)
+        raise StatementError(str(message), position, text=text) from None
     if not tree:
         raise StatementError("no statement in the text", 0, text=text)
     if len(tree) > 1:
@@ -85,12 +89,13 @@ def parse_statement(text: str) -> ParsedStatement:
             f"expected one statement, found {len(tree)}", second, text=text
         )
     stmt = tree[0].stmt
+    assert isinstance(stmt, ast.Node)
     return ParsedStatement(
         text=text,
         kind=_KINDS.get(type(stmt), "utility"),
         fingerprint=fingerprint(text),
         relations=tuple(sorted(set(_relations(stmt, frozenset())))),
-        param_count=max((p.number for p in _nodes(stmt, ast.ParamRef)), default=0),
+        param_count=max((p.number or 0 for p in _nodes(stmt, ast.ParamRef)), default=0),
     )
 
 
@@ -106,7 +111,7 @@ def statement_relations(text: str) -> tuple[str, ...]:
 
 
 def _children(node: ast.Node, skip: str | None = None) -> Iterator[ast.Node]:
-    for name in type(node).__slots__:
+    for name in getattr(type(node), "__slots__", ()):
         if name == skip:
             continue
         value = getattr(node, name, None)
@@ -116,7 +121,7 @@ def _children(node: ast.Node, skip: str | None = None) -> Iterator[ast.Node]:
                 yield item
 
 
-def _nodes(node: ast.Node, kind: type[ast.Node]) -> Iterator[ast.Node]:
+def _nodes(node: ast.Node, kind: type[_N]) -> Iterator[_N]:
     stack = [node]
     while stack:
         current = stack.pop()

@@ -5,13 +5,6 @@ table) in its own scope or, when correlated, in an enclosing one. A column of a 
 table is traced to its base table only when it is a plain pass-through and the planner can push
 a predicate into that subquery (no LIMIT, aggregation, DISTINCT, window, set operation, and for
 a CTE: not MATERIALIZED, not recursive, read once).
-
->>> from indexadvisor.model import TableName
->>> s = SchemaMap({TableName("public", "orders"): {"id": "integer", "status": "text"}})
->>> r = Resolver(qualified("SELECT o.status FROM (SELECT * FROM orders) o", s), s)
->>> column = r.scopes[-1].expression.selects[0].this
->>> r.ref(column, r.scopes[-1]).base
-BaseColumn(table=TableName(schema='public', name='orders'), column='status')
 """
 
 from __future__ import annotations
@@ -60,7 +53,7 @@ def qualified(expression: exp.Expr | str, schema: SchemaMap) -> exp.Expr:
     def follow_search_path(table: exp.Table) -> None:
         if not table.db:
             found = schema.lookup(None, table.name)
-            namespace = found.schema if found else schema.search_path[0]
+            namespace = found.schema if found else (schema.search_path or ("public",))[0]
             table.set("db", exp.to_identifier(namespace, quoted=True))
 
     return qualify(
@@ -73,7 +66,14 @@ def qualified(expression: exp.Expr | str, schema: SchemaMap) -> exp.Expr:
 
 
 class Resolver:
-    """Column references of one qualified query, resolved against a SchemaMap."""
+    """Column references of one qualified query, resolved against a SchemaMap.
+
+    >>> from indexadvisor.model import TableName
+    >>> s = SchemaMap({TableName("public", "orders"): {"id": "integer", "status": "text"}})
+    >>> r = Resolver(qualified("SELECT o.status FROM (SELECT * FROM orders) o", s), s)
+    >>> [type(scope.expression).__name__ for scope in r.scopes]  # innermost first
+    ['Select', 'Select']
+    """
 
     def __init__(self, root: exp.Expr, schema: SchemaMap) -> None:
         self.schema = schema
@@ -87,13 +87,27 @@ class Resolver:
                     self._cte_reads[id(source.expression)] += 1
 
     def scope_of(self, query: exp.Expr) -> Scope | None:
-        """The scope a (sub)query starts, if any."""
+        """The scope a (sub)query starts, if any.
+
+        >>> s = SchemaMap({})
+        >>> r = Resolver(qualified("SELECT 1 FROM (SELECT 2) AS x", s), s)
+        >>> r.scope_of(r.scopes[0].expression) is r.scopes[0]
+        True
+        """
         if isinstance(query, exp.Subquery):
             query = query.unnest()
         return self._by_query.get(id(query))
 
     def ref(self, column: exp.Column, scope: Scope) -> Ref | None:
-        """Resolve a qualified column through its scope and the enclosing ones."""
+        """Resolve a qualified column through its scope and the enclosing ones.
+
+        >>> from indexadvisor.model import TableName
+        >>> s = SchemaMap({TableName("public", "orders"): {"id": "integer", "status": "text"}})
+        >>> r = Resolver(qualified("SELECT o.status FROM (SELECT * FROM orders) o", s), s)
+        >>> outer = r.scopes[-1]
+        >>> r.ref(outer.expression.selects[0].this, outer).base
+        BaseColumn(table=TableName(schema='public', name='orders'), column='status')
+        """
         name = column.table
         current: Scope | None = scope
         while name and current is not None:
@@ -103,16 +117,19 @@ class Resolver:
             current = current.parent
         return None
 
-    def projection(self, query: exp.Expr, index: int) -> tuple[exp.Column, Scope] | None:
-        """The bare column a subquery projects at `index`, with the subquery's scope."""
+    def projection(self, query: exp.Expr, index: int) -> tuple[exp.Expr, Scope] | None:
+        """What a subquery projects at `index` (unaliased), with the subquery's scope.
+
+        >>> s = SchemaMap({})
+        >>> r = Resolver(qualified("SELECT 1 WHERE 1 IN (SELECT 2 AS two)", s), s)
+        >>> r.projection(r.scopes[0].expression, 0)[0].sql()
+        '2'
+        """
         scope = self.scope_of(query)
         if scope is None or not isinstance(scope.expression, exp.Select):
             return None
         selects = scope.expression.selects
-        if index >= len(selects):
-            return None
-        inner = selects[index].unalias()
-        return (inner, scope) if isinstance(inner, exp.Column) else None
+        return (selects[index].unalias(), scope) if index < len(selects) else None
 
     def _base(self, source: Source, name: str) -> BaseColumn | None:
         if isinstance(source, exp.Table):
@@ -121,10 +138,11 @@ class Resolver:
             table = self.schema.lookup(source.db or None, source.name)
             if table is None:
                 return None  # reported as an unknown table
-            if name not in self.schema.columns(table):
+            real = _unalias_column(source, list(self.schema.columns(table)), name)
+            if real is None:
                 self.notes.add(f"unknown column {table}.{name}")
                 return None
-            return BaseColumn(table, name)
+            return BaseColumn(table, real)
         if isinstance(source, Scope) and self._traceable(source):
             assert isinstance(source.expression, exp.Select)
             for projection in source.expression.selects:
@@ -153,3 +171,13 @@ class Resolver:
                 reads <= 1 or materialized is False
             )
         return True
+
+
+def _unalias_column(table: exp.Table, columns: list[str], name: str) -> str | None:
+    """`FROM orders AS o(a, b)` renames the first columns (in catalog order) to a and b."""
+    alias = table.args.get("alias")
+    renamed = [c.name for c in alias.columns] if isinstance(alias, exp.TableAlias) else []
+    if name in renamed:
+        index = renamed.index(name)
+        return columns[index] if index < len(columns) else None
+    return name if name in columns[len(renamed):] else None

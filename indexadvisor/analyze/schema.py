@@ -57,7 +57,8 @@ class SchemaMap:
     def columns(self, table: TableName) -> Mapping[str, str]:
         """The columns of a table (empty when the table is unknown).
 
-        >>> SchemaMap({TableName("public", "t"): {"a": "integer"}}).columns(TableName("public", "t"))
+        >>> t = TableName("public", "t")
+        >>> SchemaMap({t: {"a": "integer"}}).columns(t)
         {'a': 'integer'}
         """
         return self.tables.get(table, {})
@@ -70,7 +71,9 @@ class SchemaMap:
         >>> s.sqlglot_schema.column_names(exp.to_table('public."T"'))
         ['A b']
         """
-        nested: dict[str, dict[str, dict[str, str]]] = {}
+        nested: dict[str, object] = {}
         for table, columns in self.tables.items():
-            nested.setdefault(table.schema, {})[table.name] = dict(columns)
+            tables = nested.setdefault(table.schema, {})
+            assert isinstance(tables, dict)
+            tables[table.name] = dict(columns)
         return MappingSchema(nested, dialect="postgres", normalize=False)

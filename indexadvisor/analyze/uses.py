@@ -94,21 +94,11 @@ def analyze(text: str, schema: SchemaMap) -> Analysis:
     written: set[WrittenColumn] = set()
     uses: set[ColumnUse] = set()
     try:
-        tree = sqlglot.parse_one(text, dialect="postgres")
+        _column_uses(text, schema, uses, written, notes)
     except SqlglotError as error:
-        notes.add(f"sqlglot cannot parse the statement: {_first_line(error)}")
-        tree = None
-    if tree is not None:
-        tree = normalize_identifiers(tree, dialect="postgres")
-        for root in _reading_queries(tree, schema, written, notes):
-            try:
-                resolver = Resolver(qualified(root, schema), schema)
-                found, more_notes = classify(resolver)
-            except SqlglotError as error:
-                notes.add(f"sqlglot cannot resolve columns: {_first_line(error)}")
-                continue
-            notes |= more_notes
-            uses |= {ColumnUse(base.table, base.column, kind) for base, kind in found}
+        notes.add(f"sqlglot cannot analyze the statement: {_first_line(error)}")
+    except Exception as error:  # degrade, never fail a valid statement; the note says why
+        notes.add(f"column analysis failed ({type(error).__name__}: {_first_line(error)})")
     return Analysis(
         kind=parsed.kind,
         tables=tuple(sorted(tables)),
@@ -119,8 +109,53 @@ def analyze(text: str, schema: SchemaMap) -> Analysis:
     )
 
 
+def _column_uses(
+    text: str,
+    schema: SchemaMap,
+    uses: set[ColumnUse],
+    written: set[WrittenColumn],
+    notes: set[str],
+) -> None:
+    """The sqlglot half: parse, rewrite DML, qualify, classify (each query on its own)."""
+    tree = normalize_identifiers(sqlglot.parse_one(text, dialect="postgres"), dialect="postgres")
+    for root in _queries(tree, schema, written, notes):
+        try:
+            resolver = Resolver(qualified(root, schema), schema)
+            found, more_notes = classify(resolver)
+        except SqlglotError as error:
+            notes.add(f"sqlglot cannot resolve columns: {_first_line(error)}")
+            continue
+        notes |= more_notes
+        uses |= {ColumnUse(base.table, base.column, kind) for base, kind in found}
+
+
 def _first_line(error: Exception) -> str:
     return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+
+
+def _queries(
+    tree: exp.Expr, schema: SchemaMap, written: set[WrittenColumn], notes: set[str]
+) -> Iterator[exp.Expr]:
+    """Reading queries of a statement and of its data-modifying CTEs (`WITH d AS (DELETE ..)`).
+
+    Such a CTE is analyzed as a statement of its own; in the query that reads it, it becomes
+    `SELECT <returning> FROM target`, materialized (PostgreSQL never inlines it).
+    """
+    for root in _reading_queries(tree, schema, written, notes):
+        with_ = root.args.get("with_")
+        for cte in with_.expressions if isinstance(with_, exp.With) else []:
+            body = cte.this
+            if isinstance(body, exp.Update | exp.Delete | exp.Insert | exp.Merge):
+                yield from _queries(body.copy(), schema, written, notes)
+                target = body.this.this if isinstance(body.this, exp.Schema) else body.this
+                returning = body.args.get("returning")
+                projections = list(returning.expressions) if returning else []
+                cte.set("this", exp.Select(
+                    expressions=projections or [exp.Literal.number(1)],
+                    from_=exp.From(this=target.copy()),
+                ))
+                cte.set("materialized", True)
+        yield root
 
 
 def _reading_queries(
@@ -130,12 +165,13 @@ def _reading_queries(
     if isinstance(tree, exp.Query):
         yield tree
     elif isinstance(tree, exp.Update):
-        target = tree.this
-        _record_writes(target, [_set_target(e) for e in tree.expressions], schema, written, notes)
-        values = [exp.alias_(e.expression, f"{SET_PREFIX}{i}") for i, e in enumerate(tree.expressions)]
+        _record_writes(tree.this, _set_columns(tree.expressions), schema, written, notes)
+        values = [
+            exp.alias_(e.expression, f"{SET_PREFIX}{i}") for i, e in enumerate(tree.expressions)
+        ]
         from_ = tree.args.get("from_")
         sources = [from_.this] if isinstance(from_, exp.From) else []
-        yield _as_select(tree, target, sources, values)
+        yield _as_select(tree, tree.this, sources, values)
     elif isinstance(tree, exp.Delete):
         yield _as_select(tree, tree.this, list(tree.args.get("using") or []), [])
     elif isinstance(tree, exp.Insert):
@@ -166,69 +202,68 @@ def _as_select(
     )
 
 
-def _set_target(assignment: exp.Expr) -> list[str]:
-    target = assignment.this if isinstance(assignment, exp.EQ) else assignment
-    columns = target.expressions if isinstance(target, exp.Tuple) else [target]
-    return [c.name for c in columns if isinstance(c, exp.Column | exp.Identifier)]
+def _set_columns(assignments: list[exp.Expr]) -> list[str]:
+    """Target column names of SET assignments (`a = 1`, `(a, b) = (...)`) or column lists."""
+    names: list[str] = []
+    for assignment in assignments:
+        target = assignment.this if isinstance(assignment, exp.EQ) else assignment
+        columns = target.expressions if isinstance(target, exp.Tuple) else [target]
+        names += [c.name for c in columns if isinstance(c, exp.Column | exp.Identifier)]
+    return names
 
 
 def _record_writes(
-    target: exp.Expr,
-    columns: list[list[str]] | list[str],
+    target: exp.Expr | None,
+    columns: list[str] | None,
     schema: SchemaMap,
     written: set[WrittenColumn],
     notes: set[str],
-) -> TableName | None:
+) -> None:
+    """Record written columns of a target table; None means all of its columns."""
     if not isinstance(target, exp.Table):
-        return None
+        return
     table = schema.lookup(target.db or None, target.name)
     if table is None:
-        return None
-    names = [n for group in columns for n in ([group] if isinstance(group, str) else group)]
-    for name in names:
+        return  # reported as an unknown table
+    for name in list(schema.columns(table)) if columns is None else columns:
         if name in schema.columns(table):
             written.add(WrittenColumn(table, name))
         else:
             notes.add(f"unknown column {table}.{name}")
-    return table
 
 
 def _insert(
     tree: exp.Insert, schema: SchemaMap, written: set[WrittenColumn], notes: set[str]
 ) -> Iterator[exp.Expr]:
+    """INSERT writes its column list (all columns without one); its query part reads."""
     target = tree.this
-    named = target.expressions if isinstance(target, exp.Schema) else []
-    table_node = target.this if isinstance(target, exp.Schema) else target
-    probe = schema.lookup(table_node.db or None, table_node.name) if isinstance(
-        table_node, exp.Table
-    ) else None
-    columns = [c.name for c in named] or (list(schema.columns(probe)) if probe else [])
-    _record_writes(table_node, columns, schema, written, notes)
+    table = target.this if isinstance(target, exp.Schema) else target
+    named = [c.name for c in target.expressions] if isinstance(target, exp.Schema) else []
+    _record_writes(table, named or None, schema, written, notes)
     conflict = tree.args.get("conflict")
-    if conflict is not None:
-        updates = [_set_target(e) for e in conflict.expressions or []]
-        _record_writes(table_node, updates, schema, written, notes)
+    if conflict is not None and conflict.expressions:
+        _record_writes(table, _set_columns(conflict.expressions), schema, written, notes)
     source = tree.expression
     if isinstance(source, exp.Query):
         if tree.args.get("with_") and not source.args.get("with_"):
             source.set("with_", tree.args["with_"])
         yield source
     returning = tree.args.get("returning")
-    if returning is not None and isinstance(table_node, exp.Table):
-        yield exp.Select(expressions=list(returning.expressions), from_=exp.From(this=table_node))
+    if returning is not None and isinstance(table, exp.Table):
+        yield exp.Select(expressions=list(returning.expressions), from_=exp.From(this=table))
 
 
 def _merge(
     tree: exp.Merge, schema: SchemaMap, written: set[WrittenColumn], notes: set[str]
 ) -> Iterator[exp.Expr]:
-    target, source = tree.this, tree.args.get("using")
-    for when in tree.args["whens"].expressions if tree.args.get("whens") else []:
+    """MERGE writes what its WHEN clauses set or insert; ON joins target and source."""
+    target, source, whens = tree.this, tree.args.get("using"), tree.args.get("whens")
+    for when in whens.expressions if whens is not None else []:
         then = when.args.get("then")
         if isinstance(then, exp.Update):
-            _record_writes(target, [_set_target(e) for e in then.expressions], schema, written, notes)
+            _record_writes(target, _set_columns(then.expressions), schema, written, notes)
         elif isinstance(then, exp.Insert) and isinstance(then.this, exp.Tuple):
-            _record_writes(target, [_set_target(c) for c in then.this.expressions], schema, written,
-                           notes)
+            _record_writes(target, _set_columns(then.this.expressions), schema, written, notes)
     if source is not None:
         yield exp.Select(
             expressions=[exp.Literal.number(1)],

@@ -36,6 +36,7 @@ class Selection:
     costs: Mapping[str, float]  # query key -> cost under `chosen`
     stop_reason: str
     rejected_budget: frozenset[Candidate]  # would have paid, but did not fit
+    rejected_write: frozenset[Candidate] = frozenset()  # reads gain, writes lose more
 
 
 @dataclass(frozen=True)
@@ -62,6 +63,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
     used_bytes = 0
     steps: list[Step] = []
     rejected: set[Candidate] = set()
+    write_losers: set[Candidate] = set()
     stop = "no candidate left"
 
     while True:
@@ -87,8 +89,11 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
                 after = costs.cost(q, config).cost
                 gain += q.weight * (before - after)
                 touched += q.weight * before
+            read_gain = gain
             gain -= write.get(cand, 0.0) - (write.get(replaced, 0.0) if replaced else 0.0)
             if gain <= limits.min_gain * touched or gain <= 0:
+                if read_gain > limits.min_gain * touched and read_gain > 0:
+                    write_losers.add(cand)
                 continue
             any_gain = True
             if limits.budget_bytes is not None and used_bytes + extra > limits.budget_bytes:
@@ -113,4 +118,4 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
             current[q.key] = costs.cost(q, chosen).cost
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
     return Selection(tuple(chosen), tuple(steps), final, stop,
-                     frozenset(rejected - set(chosen)))
+                     frozenset(rejected - set(chosen)), frozenset(write_losers - set(chosen)))

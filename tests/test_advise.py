@@ -1,0 +1,178 @@
+"""The whole pipeline on a real PostgreSQL with HypoPG: outcomes, reasons, DDL, read-only."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from indexadvisor import AdvisorConfig, advise, connect, load_workload
+from indexadvisor.ddl import check_roundtrip
+from indexadvisor.model import Outcome
+from indexadvisor.report import advice_to_dict
+
+from .conftest import run_sql
+
+SHOP = (Path(__file__).parent / "sql" / "shop.sql").read_text()
+
+WORKLOAD = """
+-- calls: 500
+SELECT id, status FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 10;
+-- calls: 50
+SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id
+WHERE o.status = 'pending';
+-- calls: 200
+SELECT "Line Id", amount FROM "Order Lines" WHERE "orderId" = 4242 AND "user" = 17;
+-- calls: 3
+SELECT sum(amount) FROM "Order Lines" ol WHERE ol."select" = 3;
+-- calls: 1
+SELECT * FROM orders WHERE id = 7;
+-- calls: 9
+SELEC broken FROM orders;
+-- calls: 4
+SELECT * FROM shipments WHERE id = 1;
+-- calls: 2
+SELECT * FROM audit WHERE entity_id = $1;
+-- calls: 200000
+INSERT INTO audit (entity_id, note) VALUES (1, 'x');
+SET work_mem = '64MB';
+"""
+
+
+@pytest.fixture
+def shop(fresh_db: str) -> str:
+    run_sql(fresh_db, SHOP)
+    return fresh_db
+
+
+@pytest.fixture
+def workload_file(tmp_path: Path) -> Path:
+    path = tmp_path / "workload.sql"
+    path.write_text(WORKLOAD)
+    return path
+
+
+def _by_text(advice, fragment: str):  # type: ignore[no-untyped-def]
+    found = [r for r in advice.results if fragment in r.query.text]
+    assert len(found) == 1, fragment
+    return found[0]
+
+
+def test_pipeline_outcomes_and_reasons(shop: str, workload_file: Path) -> None:
+    workload = load_workload([str(workload_file)])
+    with connect(shop) as conn:
+        advice = advise(workload, conn, AdvisorConfig())
+
+    # $n statement costed with a generic plan, and improved by a customer_id index
+    by_customer = _by_text(advice, "customer_id = $1")
+    assert by_customer.outcome is Outcome.IMPROVED
+    assert by_customer.cost_before is not None and by_customer.cost_after is not None
+    assert by_customer.cost_after < by_customer.cost_before / 10
+    assert any("customer_id" in name for name in by_customer.indexes_used)
+
+    # quoted identifiers resolved and indexed
+    lines = _by_text(advice, '"orderId" = 4242')
+    assert lines.outcome is Outcome.IMPROVED
+    assert any('"orderId"' in name or '"user"' in name for name in lines.indexes_used)
+
+    # primary key already serves it
+    pk = _by_text(advice, "WHERE id = 7")
+    assert pk.outcome is Outcome.ALREADY_OPTIMAL
+    assert "orders_pkey" in pk.reason
+
+    # unknown table: reported with a reason, the run went on
+    missing = _by_text(advice, "shipments")
+    assert missing.outcome is Outcome.UNKNOWN_TABLE
+    assert "shipments" in missing.reason and "search_path" in missing.reason
+
+    # a table written 200,000 times and read twice gets no index
+    audit = _by_text(advice, "FROM audit WHERE entity_id")
+    assert audit.outcome is Outcome.WRITE_COST
+    assert not any(r.candidate.table.name == "audit" for r in advice.recommendations)
+
+    # unparseable and utility statements: skipped with where they came from
+    reasons = {s.reason.split(":")[0]: s for s in advice.workload.skipped}
+    assert reasons["unparseable"].source == f"{workload_file}:14"
+    assert "SELEC" in reasons["unparseable"].text
+    assert any("utility" in s.reason for s in advice.workload.skipped)
+
+    # every query has an outcome and a reason
+    assert len(advice.results) == len(advice.workload.queries)
+    assert all(r.reason for r in advice.results)
+
+
+def test_recommended_ddl_round_trips_and_builds(shop: str, workload_file: Path) -> None:
+    with connect(shop) as conn:
+        advice = advise(load_workload([str(workload_file)]), conn, AdvisorConfig())
+    assert advice.recommendations
+    quoted = [r for r in advice.recommendations if r.candidate.table.name == "Order Lines"]
+    assert quoted, "the quoted table must get an index"
+    assert 'ON public."Order Lines"' in quoted[0].ddl
+    for rec in advice.recommendations:
+        for statement in rec.ddl.splitlines():
+            check_roundtrip(statement)
+    # the DDL is what a DBA runs: build it for real (test database only), it must work
+    with psycopg.connect(shop, autocommit=True) as conn:
+        for rec in advice.recommendations:
+            for statement in rec.ddl.splitlines():
+                conn.execute(statement.encode())
+        names = {row[0] for row in conn.execute("SELECT indexname FROM pg_indexes")}
+    assert all(any(part in names for part in (rec.ddl.split()[3],))
+               for rec in advice.recommendations)
+
+
+def test_budget_and_max_indexes_are_respected(shop: str, workload_file: Path) -> None:
+    workload = load_workload([str(workload_file)])
+    with connect(shop) as conn:
+        free = advise(workload, conn, AdvisorConfig())
+        assert len(free.recommendations) >= 2
+        smallest = min(r.size_bytes for r in free.recommendations)
+        tight = advise(workload, conn, AdvisorConfig(budget_bytes=smallest))
+        one = advise(workload, conn, AdvisorConfig(max_indexes=1))
+    assert tight.index_bytes <= smallest
+    assert len(one.recommendations) == 1
+    assert any(r.outcome is Outcome.OVER_BUDGET for r in one.results)
+    # baselines bound the result
+    assert free.bounds.all_candidates <= free.cost_after + 1e-6 <= free.bounds.no_index + 1e-6
+
+
+def test_json_contract(shop: str, workload_file: Path) -> None:
+    with connect(shop) as conn:
+        doc = advice_to_dict(advise(load_workload([str(workload_file)]), conn))
+    assert doc["schema_version"] == 1
+    assert set(doc) >= {"tool", "server", "settings", "workload", "summary", "recommendations",
+                        "drops", "queries"}
+    assert doc["server"]["hypopg"]
+    assert set(doc["summary"]) >= {"cost_before", "cost_after", "improvement_pct",
+                                   "index_bytes", "whatif_calls", "cache_hits", "elapsed_s"}
+    assert doc["summary"]["whatif_calls"] > 0 and doc["summary"]["cache_hits"] > 0
+    rec = doc["recommendations"][0]
+    assert set(rec) >= {"table", "columns", "include", "where", "method", "ddl", "size_bytes",
+                        "benefit", "write_overhead", "queries"}
+    assert rec["size_bytes"] > 0 and rec["queries"]
+    outcomes = {q["outcome"] for q in doc["queries"]}
+    assert {"improved", "unknown_table", "unparseable"} <= outcomes
+    assert all(q["reason"] for q in doc["queries"])
+    assert doc["workload"]["statements"] == 10
+
+
+def test_catalog_unchanged_by_a_run(shop: str, workload_file: Path) -> None:
+    snapshot = """
+        SELECT c.relname, c.relkind, c.relpages, c.reltuples, c.relhasindex
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', 'pg_toast')
+        ORDER BY 1
+    """
+    with psycopg.connect(shop) as conn:
+        before = conn.execute(snapshot).fetchall()
+        indexes_before = conn.execute("SELECT indexdef FROM pg_indexes ORDER BY 1").fetchall()
+    with connect(shop) as conn:
+        advice = advise(load_workload([str(workload_file)]), conn)
+    assert advice.recommendations
+    with psycopg.connect(shop) as conn:
+        assert conn.execute(snapshot).fetchall() == before
+        assert conn.execute("SELECT indexdef FROM pg_indexes ORDER BY 1").fetchall() == \
+            indexes_before
+        # nothing hypothetical leaks into other sessions either
+        assert conn.execute("SELECT count(*) FROM hypopg_list_indexes").fetchone() == (0,)
