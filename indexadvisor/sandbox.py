@@ -430,9 +430,22 @@ class LocalSandbox:
         """
         if self._stopped or os.getpid() != self._owner_pid:
             return
-        problems = _reaper.teardown(self.datadir, self.bindir, modes=("fast", "immediate"))
+        try:
+            problems = _reaper.teardown(self.datadir, self.bindir, modes=("fast", "immediate"))
+        except BaseException:
+            # Interrupted (Ctrl-C, SIGTERM) while stopping: finish the short way, then go on
+            # with the interruption. Another one here leaves it to atexit and the reaper.
+            _reaper.teardown(self.datadir, self.bindir)
+            self._finish()
+            raise
         if self.datadir.exists():
             raise SandboxError(f"could not remove {self.datadir}: " + "; ".join(problems))
+        self._finish()
+
+    def _finish(self) -> None:
+        """Once the directory is gone: end the reaper and forget this sandbox."""
+        if self.datadir.exists():
+            return
         if self._reaper is not None:
             self._reaper.terminate()
             try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -48,9 +49,11 @@ def private_tmp(monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     base = Path(tempfile.mkdtemp(prefix="ia-test-", dir="/tmp"))
     base.chmod(0o755)  # the server user must be able to reach the sandbox dir
     monkeypatch.setattr(tempfile, "tempdir", str(base))
-    yield base
-    assert list(base.iterdir()) == [], "a sandbox dir was left behind"
-    base.rmdir()
+    try:
+        yield base
+        assert list(base.iterdir()) == [], "a sandbox dir was left behind"
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
 
 
 def _gone(pid: int) -> bool:
@@ -139,7 +142,27 @@ time.sleep(120)
 """
 
 
-def _spawn_owner(*, use_with: bool) -> tuple[subprocess.Popen[str], Path, int, int]:
+Owner = tuple[subprocess.Popen[str], Path, int, int]
+
+
+@pytest.fixture
+def spawn_owner() -> Iterator[Callable[..., Owner]]:
+    """Start owner processes; kill any still alive at teardown (their reapers clean up)."""
+    started: list[subprocess.Popen[str]] = []
+
+    def spawn(*, use_with: bool) -> Owner:
+        owner = _spawn_owner(use_with=use_with)
+        started.append(owner[0])
+        return owner
+
+    yield spawn
+    for proc in started:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+
+
+def _spawn_owner(*, use_with: bool) -> Owner:
     """A python process that owns a sandbox and sleeps: (process, datadir, postmaster, reaper)."""
     code = _PREAMBLE + (_OWNER_WITH if use_with else _OWNER_BARE)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
@@ -171,16 +194,18 @@ def _assert_cleaned(datadir: Path, postmaster: int, reaper: int, timeout: float)
     assert _wait_until(lambda: _gone(reaper), timeout), "reaper left running"
 
 
-def test_owner_sigkilled_reaper_cleans_up(bindir: Path) -> None:
-    proc, datadir, postmaster, reaper = _spawn_owner(use_with=False)
+def test_owner_sigkilled_reaper_cleans_up(bindir: Path, spawn_owner: Callable[..., Owner]) -> None:
+    proc, datadir, postmaster, reaper = spawn_owner(use_with=False)
     assert datadir.exists() and not _gone(postmaster)
     proc.kill()
     proc.communicate(timeout=10)
     _assert_cleaned(datadir, postmaster, reaper, timeout=15)
 
 
-def test_owner_interrupted_cleans_up_itself(bindir: Path) -> None:
-    proc, datadir, postmaster, reaper = _spawn_owner(use_with=True)
+def test_owner_interrupted_cleans_up_itself(
+    bindir: Path, spawn_owner: Callable[..., Owner]
+) -> None:
+    proc, datadir, postmaster, reaper = spawn_owner(use_with=True)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=30)
     assert "KeyboardInterrupt" in err
@@ -189,8 +214,10 @@ def test_owner_interrupted_cleans_up_itself(bindir: Path) -> None:
     _assert_cleaned(datadir, postmaster, reaper, timeout=5)
 
 
-def test_owner_terminated_cleans_up_at_exit(bindir: Path) -> None:
-    proc, datadir, postmaster, reaper = _spawn_owner(use_with=False)
+def test_owner_terminated_cleans_up_at_exit(
+    bindir: Path, spawn_owner: Callable[..., Owner]
+) -> None:
+    proc, datadir, postmaster, reaper = spawn_owner(use_with=False)
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 128 + signal.SIGTERM, err

@@ -114,11 +114,16 @@ def _children(node: ast.Node, skip: str | None = None) -> Iterator[ast.Node]:
     for name in getattr(type(node), "__slots__", ()):
         if name == skip:
             continue
-        value = getattr(node, name, None)
-        items = value if isinstance(value, tuple) else (value,)
-        for item in items:
-            if isinstance(item, ast.Node):
-                yield item
+        yield from _flatten(getattr(node, name, None))
+
+
+def _flatten(value: object) -> Iterator[ast.Node]:
+    """Nodes inside a slot value; VALUES lists are tuples of tuples."""
+    if isinstance(value, ast.Node):
+        yield value
+    elif isinstance(value, tuple):
+        for item in value:
+            yield from _flatten(item)
 
 
 def _nodes(node: ast.Node, kind: type[_N]) -> Iterator[_N]:

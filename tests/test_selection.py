@@ -1,0 +1,79 @@
+"""Greedy selection as a pure pass over a synthetic cost model (no database involved:
+the algorithm's contract holds for any cost function)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from indexadvisor.costing import Cost, CostedQuery
+from indexadvisor.model import Candidate, Query, TableName
+from indexadvisor.selection import Limits, greedy
+
+T = TableName("public", "t")
+
+
+class TableCosts:
+    """Cost of a query = base * product of the factors of the usable indexes (min one)."""
+
+    def __init__(self, base: dict[str, float], factors: dict[tuple[str, Candidate], float]):
+        self.base = base
+        self.factors = factors
+
+    def cost(self, query: CostedQuery, config: Iterable[Candidate]) -> Cost:
+        best = min((self.factors.get((query.key, c), 1.0) for c in config), default=1.0)
+        return Cost(self.base[query.key] * best, frozenset(), ())
+
+
+def _query(key: str, cols: Iterable[str], calls: int = 1) -> CostedQuery:
+    q = Query(key, key, ("t",), calls, None, ())
+    return CostedQuery(q, key, 0, None, frozenset((T, c) for c in cols))
+
+
+cand_st = st.sampled_from([Candidate(T, cols) for cols in
+                           [("a",), ("b",), ("c",), ("a", "b"), ("b", "c"), ("a", "b", "c")]])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.floats(1, 1e6), st.sets(cand_st, min_size=1, max_size=3),
+                       st.floats(0.01, 1.0), st.integers(1, 100)), min_size=1, max_size=6),
+    st.dictionaries(cand_st, st.integers(1, 10**6), min_size=6, max_size=6),
+    st.one_of(st.none(), st.integers(0, 2 * 10**6)),
+    st.one_of(st.none(), st.integers(0, 4)),
+)
+def test_greedy_respects_limits_and_never_worsens(spec, sizes, budget, max_indexes) -> None:
+    queries, base, factors = [], {}, {}
+    for n, (cost, cands, factor, calls) in enumerate(spec):
+        key = f"q{n}"
+        base[key] = cost
+        queries.append(_query(key, {c.columns[0] for c in cands}, calls))
+        for c in cands:
+            factors[(key, c)] = factor
+    model = TableCosts(base, factors)
+    candidates = sorted(sizes)
+    sel = greedy(queries, candidates, sizes, model, Limits(budget, max_indexes, 0.0))
+    assert budget is None or sum(sizes[c] for c in sel.chosen) <= budget
+    assert max_indexes is None or len(sel.chosen) <= max_indexes
+    assert len(set(sel.chosen)) == len(sel.chosen)
+    for q in queries:
+        assert sel.costs[q.key] <= base[q.key] + 1e-9
+
+
+def test_widening_replaces_the_prefix() -> None:
+    a, ab = Candidate(T, ("a",)), Candidate(T, ("a", "b"))
+    q1, q2 = _query("q1", ["a"]), _query("q2", ["a"])
+    model = TableCosts({"q1": 100.0, "q2": 100.0},
+                       {("q1", a): 0.5, ("q1", ab): 0.5, ("q2", a): 0.9, ("q2", ab): 0.1})
+    sel = greedy([q1, q2], [a, ab], {a: 100, ab: 150}, model, Limits(None, None, 0.0))
+    assert sel.chosen == (ab,)
+
+
+def test_write_cost_can_veto_an_index() -> None:
+    a = Candidate(T, ("a",))
+    model = TableCosts({"q": 100.0}, {("q", a): 0.1})
+    sel = greedy([_query("q", ["a"])], [a], {a: 10}, model,
+                 Limits(None, None, 0.0, write_cost={a: 500.0}))
+    assert sel.chosen == () and a in sel.rejected_write
