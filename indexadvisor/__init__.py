@@ -12,12 +12,12 @@ from .errors import AdvisorError
 
 __version__ = "0.1.0"
 
-from .advise import Advice, advise  # noqa: E402
-from .collect import collect  # noqa: E402
-from .config import AdvisorConfig  # noqa: E402
-from .db import connect  # noqa: E402
-from .ingest import read_sql_paths  # noqa: E402
-from .model import Workload  # noqa: E402
+from .advise import Advice, advise
+from .collect import collect
+from .config import AdvisorConfig
+from .db import connect
+from .ingest import read_sql_paths
+from .model import Workload
 
 
 def load_workload(paths: list[str]) -> Workload:

@@ -9,6 +9,7 @@ import contextlib
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
 import psycopg
@@ -126,7 +127,7 @@ _common = [
 ]
 
 
-def common_options(func):  # type: ignore[no-untyped-def]
+def common_options(func: Any) -> Any:
     for option in reversed(_common):
         func = option(func)
     return func

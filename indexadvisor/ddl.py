@@ -116,7 +116,8 @@ def check_roundtrip(ddl: str) -> str:
         tree = _tree(ddl)
         again = _tree(RawStream()(pglast.parse_sql(ddl)))
     except pglast.parser.ParseError as exc:
-        raise AdvisorError(f"internal error: generated DDL does not parse: {ddl!r}: {exc}") from None
+        raise AdvisorError(
+            f"internal error: generated DDL does not parse: {ddl!r}: {exc}") from None
     if tree != again:
         raise AdvisorError(f"internal error: generated DDL does not round-trip: {ddl!r}")
     return ddl

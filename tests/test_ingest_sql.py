@@ -51,7 +51,7 @@ def test_files_directories_and_bad_files(tmp_path: Path) -> None:
     with pytest.raises(SourceError, match="no such file"):
         list(read_sql_paths([tmp_path / "nope.sql"]))
     (tmp_path / "empty").mkdir()
-    with pytest.raises(SourceError, match="no .sql files"):
+    with pytest.raises(SourceError, match=r"no \.sql files"):
         list(read_sql_paths([tmp_path / "empty"]))
 
 

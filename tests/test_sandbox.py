@@ -124,7 +124,7 @@ def test_unknown_backend() -> None:
 # --- the owning process ends badly ---------------------------------------------------------
 
 _PREAMBLE = """
-import time
+import sys
 from indexadvisor import _reaper
 from indexadvisor.sandbox import LocalSandbox
 def report(sb):
@@ -133,12 +133,12 @@ def report(sb):
 _OWNER_WITH = """
 with LocalSandbox.start() as sb:
     report(sb)
-    time.sleep(120)
+    sys.stdin.read()  # until the test process closes the pipe or dies
 """
 _OWNER_BARE = """
 sb = LocalSandbox.start()
 report(sb)
-time.sleep(120)
+sys.stdin.read()
 """
 
 
@@ -147,7 +147,7 @@ Owner = tuple[subprocess.Popen[str], Path, int, int]
 
 @pytest.fixture
 def spawn_owner() -> Iterator[Callable[..., Owner]]:
-    """Start owner processes; kill any still alive at teardown (their reapers clean up)."""
+    """Start owner processes; at teardown, end those still alive by closing their stdin."""
     started: list[subprocess.Popen[str]] = []
 
     def spawn(*, use_with: bool) -> Owner:
@@ -158,16 +158,20 @@ def spawn_owner() -> Iterator[Callable[..., Owner]]:
     yield spawn
     for proc in started:
         if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+            proc.communicate(timeout=30)  # closing stdin ends it normally
 
 
 def _spawn_owner(*, use_with: bool) -> Owner:
-    """A python process that owns a sandbox and sleeps: (process, datadir, postmaster, reaper)."""
+    """A python process that owns a sandbox and waits for EOF on stdin.
+
+    Returns (process, datadir, postmaster pid, reaper pid). Should this test process die, the
+    pipe closes and the owner ends too.
+    """
     code = _PREAMBLE + (_OWNER_WITH if use_with else _OWNER_BARE)
     env = {**os.environ, "PYTHONPATH": str(PROJECT_ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-c", code],
+        stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
@@ -198,7 +202,8 @@ def test_owner_sigkilled_reaper_cleans_up(bindir: Path, spawn_owner: Callable[..
     proc, datadir, postmaster, reaper = spawn_owner(use_with=False)
     assert datadir.exists() and not _gone(postmaster)
     proc.kill()
-    proc.communicate(timeout=10)
+    proc.wait(timeout=10)
+    proc.communicate()
     _assert_cleaned(datadir, postmaster, reaper, timeout=15)
 
 
@@ -207,7 +212,8 @@ def test_owner_interrupted_cleans_up_itself(
 ) -> None:
     proc, datadir, postmaster, reaper = spawn_owner(use_with=True)
     proc.send_signal(signal.SIGINT)
-    _, err = proc.communicate(timeout=30)
+    proc.wait(timeout=30)  # before communicate() closes stdin
+    _, err = proc.communicate()
     assert "KeyboardInterrupt" in err
     # cleaned up before the process ended, not later by the reaper
     assert not datadir.exists()
@@ -219,7 +225,8 @@ def test_owner_terminated_cleans_up_at_exit(
 ) -> None:
     proc, datadir, postmaster, reaper = spawn_owner(use_with=False)
     proc.send_signal(signal.SIGTERM)
-    _, err = proc.communicate(timeout=30)
+    proc.wait(timeout=30)  # before communicate() closes stdin
+    _, err = proc.communicate()
     assert proc.returncode == 128 + signal.SIGTERM, err
     assert not datadir.exists()  # done by the SIGTERM handler and atexit, not the reaper
     _assert_cleaned(datadir, postmaster, reaper, timeout=5)

@@ -21,7 +21,7 @@ from ..model import Candidate
 class Step:
     """One accepted move, for the record (and the report)."""
 
-    added: Candidate
+    added: Candidate  # for a pruning step: the index removed (extra_bytes < 0)
     replaced: Candidate | None
     gain: float
     extra_bytes: int
@@ -116,6 +116,33 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
         steps.append(Step(cand, replaced, gain, extra))
         for q in affects[cand]:
             current[q.key] = costs.cost(q, chosen).cost
+    pruned = _prune(chosen, affects, costs, write, limits.min_gain)
+    steps += [Step(c, None, 0.0, -sizes[c]) for c in pruned]
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
     return Selection(tuple(chosen), tuple(steps), final, stop,
                      frozenset(rejected - set(chosen)), frozenset(write_losers - set(chosen)))
+
+
+def _prune(chosen: list[Candidate], affects: Mapping[Candidate, list[CostedQuery]],
+           costs: CostModel, write: Mapping[Candidate, float], min_gain: float) -> list[Candidate]:
+    """Drop, one at a time, chosen indexes that later picks made redundant: an index stays
+    only while the workload, with everything else chosen, still gains from it more than its
+    write cost and `min_gain` of what its queries cost. Returns the dropped ones."""
+    dropped: list[Candidate] = []
+    while chosen:
+        worst: tuple[float, Candidate] | None = None
+        for cand in chosen:
+            others = [c for c in chosen if c != cand]
+            gain = touched = 0.0
+            for q in affects[cand]:
+                with_it = costs.cost(q, chosen).cost
+                gain += q.weight * (costs.cost(q, others).cost - with_it)
+                touched += q.weight * with_it
+            net = gain - write.get(cand, 0.0)
+            if net <= min_gain * touched and (worst is None or net < worst[0]):
+                worst = (net, cand)
+        if worst is None:
+            break
+        chosen.remove(worst[1])
+        dropped.append(worst[1])
+    return dropped
