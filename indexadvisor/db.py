@@ -14,12 +14,14 @@ from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from .errors import ConfigError, ConnectionFailed
 
 DSN_ENV = "INDEXADVISOR_DSN"
 
-_URL_DRIVER = re.compile(r"^(postgres(?:ql)?)\+[a-z0-9_]+://", re.IGNORECASE)
 _URL_PASSWORD = re.compile(r"^([a-z0-9+]+://[^:/@]*:)([^@]*)(@)", re.IGNORECASE)
 _KV_PASSWORD = re.compile(r"(\bpassword\s*=\s*)('(?:[^'\\]|\\.)*'|\S+)", re.IGNORECASE)
 
@@ -37,13 +39,37 @@ def normalize_dsn(dsn: str) -> str:
 
     >>> normalize_dsn("postgresql+psycopg://u@h/db")
     'postgresql://u@h/db'
+    >>> normalize_dsn("host=h dbname=db")
+    'host=h dbname=db'
     """
-    return _URL_DRIVER.sub(r"\1://", dsn.strip())
+    text = dsn.strip()
+    if "://" not in text:
+        return text
+    try:
+        url = make_url(text)
+    except ArgumentError:
+        return text  # let libpq say what is wrong with it
+    if url.drivername.startswith("postgres"):
+        url = url.set(drivername="postgresql")
+    return url.render_as_string(hide_password=False)
 
 
 def redact_dsn(dsn: str) -> str:
-    """The DSN with any password replaced by ***, safe to print or log."""
-    text = _URL_PASSWORD.sub(r"\1***\3", dsn)
+    """The DSN (or any message quoting one) with passwords replaced by ***."""
+    text = dsn.strip()
+    if "://" in text and " " not in text:
+        try:
+            return make_url(text).render_as_string(hide_password=True)
+        except ArgumentError:
+            pass
+    elif "=" in text:
+        try:
+            parts = conninfo_to_dict(text)
+        except psycopg.ProgrammingError:
+            parts = None
+        if parts is not None and "password" in parts:
+            return _KV_PASSWORD.sub(r"\1***", text)
+    text = _URL_PASSWORD.sub(r"\1***\3", text)
     return _KV_PASSWORD.sub(r"\1***", text)
 
 

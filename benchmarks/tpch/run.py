@@ -257,7 +257,10 @@ def explain_analyze(conn: psycopg.Connection[Any], text: str) -> dict[str, Any]:
         row = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ") + sql.SQL(text)
                            ).fetchone()
     except psycopg.errors.QueryCanceled:
-        return {"timeout": True}
+        plain = conn.execute(sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(text)).fetchone()
+        assert plain is not None
+        doc = plain[0] if not isinstance(plain[0], str) else json.loads(plain[0])
+        return {"timeout": True, "estimated_cost": doc[0]["Plan"]["Total Cost"]}
     assert row is not None
     doc = row[0] if not isinstance(row[0], str) else json.loads(row[0])
     top = doc[0]
@@ -335,6 +338,8 @@ def real_execution(dsn: str, advice: Advice, label: str, repeat: int,
             log("  real execution, with the indexes, Q2/Q17/Q20 (no 'before': hours)")
             after_excluded = time_queries(conn, excluded, 1)
     both = [n for n in nineteen if not before[n]["timeout"] and not after[n]["timeout"]]
+    hypothetical = {query_name(r.query.source): r.cost_after / r.cost_before
+                    for r in advice.results if r.cost_before and r.cost_after is not None}
     return {
         "budget": label, "repeat": repeat, "statement_timeout_s": timeout_s,
         "existing_indexes_before": existing[0] if existing else None,
@@ -344,6 +349,7 @@ def real_execution(dsn: str, advice: Advice, label: str, repeat: int,
         "sum_before_ms_both_finished": sum(before[n]["execution_ms"] for n in both),
         "sum_after_ms_both_finished": sum(after[n]["execution_ms"] for n in both),
         "queries_both_finished": both,
+        "hypothetical_cost_ratio": hypothetical,
     }
 
 
@@ -443,19 +449,27 @@ def real_table(real: Mapping[str, Any]) -> str:
     def cell(run: Mapping[str, Any]) -> str:
         return "timeout" if run["timeout"] else f"{run['execution_ms']:,.0f}"
 
-    lines = ["| query | no index, ms | with indexes, ms | speed-up "
-             "| est. cost ratio, real indexes |", "|---|---:|---:|---:|---:|"]
+    lines = ["| query | no index, ms | with indexes, ms | speed-up | est. cost ratio, "
+             "hypothetical | est. cost ratio, real |", "|---|---:|---:|---:|---:|---:|"]
+    hypo = real["hypothetical_cost_ratio"]
     for name, before in real["before"].items():
         after = real["after"][name]
         speed = cost = ""
         if not before["timeout"] and not after["timeout"]:
             speed = f"{before['execution_ms'] / after['execution_ms']:.1f}x"
-            cost = f"{after['estimated_cost'] / before['estimated_cost']:.3f}"
         elif before["timeout"] and not after["timeout"]:
             speed = f">{real['statement_timeout_s'] * 1000 / after['execution_ms']:.0f}x"
-        lines.append(f"| {name} | {cell(before)} | {cell(after)} | {speed} | {cost} |")
+        if "estimated_cost" in before and "estimated_cost" in after:
+            cost = f"{after['estimated_cost'] / before['estimated_cost']:.3f}"
+        lines.append(f"| {name} | {cell(before)} | {cell(after)} | {speed} "
+                     f"| {hypo[name]:.3f} | {cost} |")
+    both = real["queries_both_finished"]
+    total_before, total_after = real["sum_before_ms_both_finished"], real[
+        "sum_after_ms_both_finished"]
+    lines.append(f"| sum of the {len(both)} that finished both times | {total_before:,.0f} "
+                 f"| {total_after:,.0f} | {total_before / total_after:.1f}x | | |")
     for name, after in real["after_excluded"].items():
-        lines.append(f"| {name} (excluded) | not run | {cell(after)} | | |")
+        lines.append(f"| {name} (excluded) | not run | {cell(after)} | | {hypo[name]:.2e} | |")
     return "\n".join(lines)
 
 
