@@ -39,12 +39,19 @@ def _ident(name: str) -> sql.SQL:
     return sql.SQL(quote_ident(name))
 
 
-def _compose(candidate: Candidate, name: str, table: TableName, *, concurrently: bool,
-             only: bool) -> sql.Composed:
+def compose_create_index(candidate: Candidate, name: str | None = None,
+                         table: TableName | None = None, *, concurrently: bool = False,
+                         only: bool = False) -> sql.Composed:
+    """CREATE INDEX for a candidate, composed from quoted identifiers (never formatted).
+
+    `table` overrides the candidate's own (a parent's index built on one of its leaves).
+    """
+    table = table or candidate.table
     parts: list[sql.Composable] = [
         sql.SQL("CREATE INDEX "),
         sql.SQL("CONCURRENTLY ") if concurrently else sql.SQL(""),
-        sql.SQL("{} ON ").format(_ident(name)),
+        sql.SQL("{} ").format(_ident(name)) if name else sql.SQL(""),
+        sql.SQL("ON "),
         sql.SQL("ONLY ") if only else sql.SQL(""),
         sql.SQL("{}.{} USING {} (").format(
             _ident(table.schema), _ident(table.name), sql.SQL(candidate.method)),
@@ -76,23 +83,23 @@ def create_index_ddl(candidate: Candidate, catalog: Catalog) -> str:
     name = index_name(candidate)
     table = catalog.table(candidate.table)
     if table is None or table.kind != "p" or not table.partitions:
-        return check_roundtrip(_render(_compose(candidate, name, candidate.table,
-                                                concurrently=True, only=False)) + ";")
+        return check_roundtrip(
+            _render(compose_create_index(candidate, name, concurrently=True)) + ";")
     direct = [leaf for leaf in table.partitions
               if (t := catalog.table(leaf)) is not None and t.parent == candidate.table]
     if len(direct) != len(table.partitions):
         # Multi-level partitioning: each level needs its own ON ONLY step; keep it simple
         # and correct with a blocking build, said so in a comment.
-        ddl = _render(_compose(candidate, name, candidate.table, concurrently=False, only=False))
+        ddl = _render(compose_create_index(candidate, name))
         return ("-- multi-level partitions: this build blocks writes on the table while it runs\n"
                 + check_roundtrip(ddl + ";"))
-    first = _render(_compose(candidate, name, candidate.table, concurrently=False, only=True))
+    first = _render(compose_create_index(candidate, name, only=True))
     builds, attaches = [], []
     for leaf in direct:
         leaf_name = index_name(Candidate(leaf, candidate.columns, candidate.include,
                                          candidate.where, candidate.method))
-        builds.append(_render(_compose(candidate, leaf_name, leaf, concurrently=True,
-                                       only=False)))
+        builds.append(_render(compose_create_index(candidate, leaf_name, leaf,
+                                                   concurrently=True)))
         attaches.append(_render(sql.SQL("ALTER INDEX {}.{} ATTACH PARTITION {}.{}").format(
             _ident(candidate.table.schema), _ident(name), _ident(leaf.schema),
             _ident(leaf_name))))

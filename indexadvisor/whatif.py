@@ -18,6 +18,7 @@ import psycopg
 from psycopg import sql
 
 from .catalog import Catalog
+from .ddl import compose_create_index
 from .errors import CostingError, ExtensionMissing
 from .model import Candidate, TableName
 
@@ -49,32 +50,6 @@ class Plan:
         if self.plan.get("Node Type") != "ModifyTable":
             return 0.0
         return float(sum(child.get("Plan Rows", 0.0) for child in self.plan.get("Plans", ())))
-
-
-def candidate_ddl(candidate: Candidate, table: TableName | None = None,
-                  name: str | None = None) -> sql.Composed:
-    """CREATE INDEX for a candidate, composed from identifiers (never formatted text).
-
-    `table` overrides the candidate's table (used to put a parent's index on each leaf).
-    """
-    target = table or candidate.table
-    parts: list[sql.Composable] = [sql.SQL("CREATE INDEX ")]
-    if name:
-        parts += [sql.Identifier(name), sql.SQL(" ")]
-    parts += [
-        sql.SQL("ON {}.{} USING {} (").format(
-            sql.Identifier(target.schema), sql.Identifier(target.name),
-            sql.SQL(candidate.method)),
-        sql.SQL(", ").join(sql.Identifier(c) for c in candidate.columns),
-        sql.SQL(")"),
-    ]
-    if candidate.include:
-        parts += [sql.SQL(" INCLUDE ("),
-                  sql.SQL(", ").join(sql.Identifier(c) for c in candidate.include),
-                  sql.SQL(")")]
-    if candidate.where:
-        parts += [sql.SQL(" WHERE "), sql.SQL(candidate.where)]
-    return sql.Composed(parts)
 
 
 def walk_index_names(node: dict[str, Any]) -> Iterator[str]:
@@ -145,7 +120,7 @@ class WhatIf:
         oids = []
         with self.conn.transaction():
             for target in self._targets(candidate):
-                ddl = candidate_ddl(candidate, target).as_string(self.conn)
+                ddl = compose_create_index(candidate, table=target).as_string(self.conn)
                 try:
                     row = self.conn.execute(
                         "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (ddl,)
