@@ -20,7 +20,7 @@ from .advise import Advice, advise
 from .collect import collect
 from .config import AdvisorConfig, load_config, parse_size
 from .db import Guards, connect, redact_dsn, resolve_dsn
-from .errors import AdvisorError, ConfigError, ExtensionMissing
+from .errors import AdvisorError, ConfigError, ExtensionMissing, WorkloadError
 from .ingest.sql_files import read_sql_paths, split_sql
 from .loader import run_files, run_script
 from .model import Skipped, Statement, Workload
@@ -38,7 +38,11 @@ def read_workload(sources: Sequence[str]) -> Workload:
             else:
                 yield from read_sql_paths([source])
 
-    return collect(items())
+    workload = collect(items())
+    if workload.statements == 0 and not workload.skipped:
+        raise WorkloadError("no SQL statements found in " + ", ".join(sources),
+                            hint="give .sql files or directories holding them")
+    return workload
 
 
 @contextlib.contextmanager

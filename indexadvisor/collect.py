@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .analyze import StatementError, parse_statement
-from .model import Query, Sample, Skipped, Statement, Workload
+from .model import Outcome, Query, Sample, Skipped, Statement, Workload
 
 MAX_SAMPLES = 3
 
@@ -57,7 +57,8 @@ def collect(items: Iterable[Statement | Skipped], max_samples: int = MAX_SAMPLES
             skipped.append(Skipped(item.source, f"unparseable: {exc.message}", item.text))
             continue
         if parsed.kind == "utility":
-            skipped.append(Skipped(item.source, "utility statement: nothing to index", item.text))
+            skipped.append(Skipped(item.source, "utility statement: nothing to index", item.text,
+                                   Outcome.NOT_ADVISED))
             continue
         key = query_fingerprint(parsed.fingerprint, parsed.relations)
         group = groups.get(key)

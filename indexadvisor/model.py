@@ -80,13 +80,29 @@ class Statement:
     params: tuple[str | None, ...] = ()
 
 
+class Outcome(StrEnum):
+    """What happened to a query; every query in a report has exactly one."""
+
+    IMPROVED = "improved"
+    ALREADY_OPTIMAL = "already_optimal"
+    NO_CANDIDATE = "no_candidate"
+    BELOW_THRESHOLD = "below_threshold"
+    OVER_BUDGET = "over_budget"
+    WRITE_COST = "write_cost_too_high"
+    NOT_COSTABLE = "not_costable"
+    UNKNOWN_TABLE = "unknown_table"
+    UNPARSEABLE = "unparseable"
+    NOT_ADVISED = "not_advised"
+
+
 @dataclass(frozen=True)
 class Skipped:
     """A statement (or record) that could not be used, with where it came from and why."""
 
     source: str
     reason: str
-    text: str
+    text: str  # the statement, or "" for a whole file or record
+    outcome: Outcome = Outcome.UNPARSEABLE
 
 
 @dataclass(frozen=True)
@@ -153,21 +169,6 @@ class Candidate:
             and other.columns[: len(self.columns)] == self.columns
             and set(self.include) <= set(other.columns) | set(other.include)
         )
-
-
-class Outcome(StrEnum):
-    """What happened to a query; every query in a report has exactly one."""
-
-    IMPROVED = "improved"
-    ALREADY_OPTIMAL = "already_optimal"
-    NO_CANDIDATE = "no_candidate"
-    BELOW_THRESHOLD = "below_threshold"
-    OVER_BUDGET = "over_budget"
-    WRITE_COST = "write_cost_too_high"
-    NOT_COSTABLE = "not_costable"
-    UNKNOWN_TABLE = "unknown_table"
-    UNPARSEABLE = "unparseable"
-    NOT_ADVISED = "not_advised"
 
 
 @dataclass(frozen=True)

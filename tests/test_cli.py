@@ -90,3 +90,10 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert "ON ONLY public.events" in events["ddl"] and "ATTACH PARTITION" in events["ddl"]
     outcomes = {q["outcome"] for q in doc["queries"]}
     assert {"improved", "unparseable", "unknown_table", "write_cost_too_high"} <= outcomes
+
+
+def test_empty_workload_is_an_error(tmp_path: Path) -> None:
+    sql = tmp_path / "empty.sql"
+    sql.write_text("-- nothing here\n")
+    out = _run("advise", str(sql), "--dsn", "host=/nonexistent")
+    assert out.returncode == 2 and "no SQL statements found" in out.stderr

@@ -16,7 +16,7 @@ from pathlib import Path
 from pglast.parser import ParseError, scan
 
 from ..errors import SourceError
-from ..model import Skipped, Statement
+from ..model import Outcome, Skipped, Statement
 
 _CALLS = re.compile(r"--\s*(?:indexadvisor:\s*)?calls\s*[:=]\s*(\d+)", re.IGNORECASE)
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
@@ -107,10 +107,14 @@ def read_sql_paths(paths: Iterable[str | Path]) -> Iterator[Statement | Skipped]
             raw = file.read_bytes()
         except OSError as exc:
             raise SourceError(f"{file}: cannot read: {exc.strerror}") from None
-        text = raw.decode("utf-8", errors="replace")
-        if "\ufffd" in text and "\ufffd" not in raw.decode("utf-8", errors="ignore"):
-            yield Skipped(str(file), "invalid UTF-8 replaced with U+FFFD", "")
-        if "\x00" in text:
+        if b"\x00" in raw:
             yield Skipped(str(file), "binary file (NUL bytes), not SQL", "")
             continue
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = raw.count(b"\n", 0, exc.start) + 1
+            yield Skipped(f"{file}:{line}", "invalid UTF-8 (replaced with U+FFFD, statements "
+                          "still read)", "", Outcome.NOT_ADVISED)
+            text = raw.decode("utf-8", errors="replace")
         yield from split_sql(text, str(file))

@@ -10,7 +10,6 @@ import json
 from typing import Any
 
 from ..advise import Advice
-from ..model import Outcome
 
 SCHEMA_VERSION = 1
 
@@ -23,7 +22,7 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
     """The whole advice as plain data, in the documented shape."""
     cfg = advice.config
     skipped = [
-        {"source": s.source, "reason": s.reason, "text": s.text}
+        {"source": s.source, "reason": s.reason, "text": s.text, "outcome": s.outcome.value}
         for s in advice.workload.skipped
     ]
     queries: list[dict[str, Any]] = [
@@ -46,12 +45,10 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
         {
             "fingerprint": None, "sample": s.text, "source": s.source, "relations": [],
             "calls": 1, "total_time_ms": None, "cost_before": None, "cost_after": None,
-            "outcome": Outcome.UNPARSEABLE.value if s.reason.startswith(("unparseable",
-                                                                         "cannot be scanned"))
-            else Outcome.NOT_ADVISED.value,
-            "reason": s.reason, "indexes_used": [],
+            "outcome": s.outcome.value, "reason": s.reason, "indexes_used": [],
         }
         for s in advice.workload.skipped
+        if s.text  # a statement; file-level notes stay in workload.skipped only
     ]
     return {
         "schema_version": SCHEMA_VERSION,
