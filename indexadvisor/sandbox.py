@@ -331,7 +331,25 @@ def _spawn_reaper(datadir: Path, bindir: Path) -> subprocess.Popen[bytes]:
     )
 
 
-class LocalSandbox:
+class StopOnExit:
+    """`with sandbox:` stops it, however the block ends."""
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class LocalSandbox(StopOnExit):
     """A PostgreSQL server in a temp dir, reachable on a unix socket only, with HypoPG."""
 
     def __init__(self, bindir: Path, datadir: Path, port: int) -> None:
@@ -456,16 +474,6 @@ class LocalSandbox:
         self._stopped = True
         untrack(self)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
 
 def prepare_server(dsn: str) -> tuple[int, str]:

@@ -15,13 +15,19 @@ from __future__ import annotations
 
 import os
 from contextlib import suppress
-from types import TracebackType
-from typing import TYPE_CHECKING, Any, Self
+from typing import TYPE_CHECKING, Any
 
 from psycopg.conninfo import make_conninfo
 
 from indexadvisor.errors import SandboxError
-from indexadvisor.sandbox import DEFAULT_SETTINGS, Settings, prepare_server, track, untrack
+from indexadvisor.sandbox import (
+    DEFAULT_SETTINGS,
+    Settings,
+    StopOnExit,
+    prepare_server,
+    track,
+    untrack,
+)
 
 if TYPE_CHECKING:
     from testcontainers.community.postgres import PostgresContainer
@@ -81,7 +87,7 @@ def _command(settings: Settings) -> list[str]:
     return args
 
 
-class DockerSandbox:
+class DockerSandbox(StopOnExit):
     """A PostgreSQL container with HypoPG, with the LocalSandbox interface."""
 
     def __init__(self, container: PostgresContainer) -> None:
@@ -166,13 +172,3 @@ class DockerSandbox:
         self._stopped = True
         untrack(self)
 
-    def __enter__(self) -> Self:
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
