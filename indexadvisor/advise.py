@@ -15,7 +15,7 @@ import psycopg
 
 from . import __version__
 from .analyze import Analysis, SchemaMap, StatementError, analyze, parse_statement
-from .candidates import LEADING, distinct_map, filter_existing, query_candidates
+from .candidates import LEADING, distinct_map, filter_existing, is_relevant, query_candidates
 from .catalog import Catalog, read_catalog
 from .config import AdvisorConfig
 from .costing import CachedWhatIfCosts, CostedQuery
@@ -142,10 +142,9 @@ def advise(workload: Workload, conn: psycopg.Connection,
             except StatementNotCostable as exc:
                 results[item.query.fingerprint] = QueryResult(
                     item.query, Outcome.NOT_COSTABLE, f"EXPLAIN failed: {exc.message}")
-        relevant = {c for item in costable for c in proposed[item.query.fingerprint]}
-        # a candidate may serve queries other than the one that proposed it
-        candidates = [c for c in candidates if c in relevant or any(
-            (c.table, c.columns[0]) in item.costed.leading for item in costable)]
+        # keep what some costable query can use (not only the query that proposed it)
+        candidates = [c for c in candidates
+                      if any(is_relevant(c, item.costed.leading) for item in costable)]
         sizes = {c: whatif.size(c) for c in candidates}
         queries = [item.costed for item in costable]
         loads = _write_loads(writes, whatif, results)
@@ -256,7 +255,7 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
         benefit = 0.0
         served = []
         for q in queries:
-            if (cand.table, cand.columns[0]) not in q.leading:
+            if not is_relevant(cand, q.leading):
                 continue
             with_it = costs.cost(q, chosen)
             without = costs.cost(q, others)

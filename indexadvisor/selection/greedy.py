@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..candidates import is_relevant
 from ..costing import CostedQuery, CostModel
 from ..model import Candidate
 
@@ -51,13 +52,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
            sizes: Mapping[Candidate, int], costs: CostModel, limits: Limits) -> Selection:
     """Pick indexes step by step; every query's cost comes from `costs` (the planner)."""
     write = limits.write_cost or {}
-    by_query = {
-        q.key: [c for c in candidates if (c.table, c.columns[0]) in q.leading] for q in queries
-    }
-    affects: dict[Candidate, list[CostedQuery]] = {c: [] for c in candidates}
-    for q in queries:
-        for c in by_query[q.key]:
-            affects[c].append(q)
+    affects = {c: [q for q in queries if is_relevant(c, q.leading)] for c in candidates}
     chosen: list[Candidate] = []
     current = {q.key: costs.cost(q, ()).cost for q in queries}
     used_bytes = 0
