@@ -8,7 +8,7 @@ Every query leaves with exactly one `Outcome` and a reason a DBA can act on.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 import psycopg
@@ -95,18 +95,22 @@ class _Analyzed:
 
 
 def advise(workload: Workload, conn: psycopg.Connection,
-           config: AdvisorConfig | None = None) -> Advice:
+           config: AdvisorConfig | None = None,
+           progress: Callable[[str], None] | None = None) -> Advice:
     """Run the whole advisor on `workload` against the database behind `conn`.
 
     `conn` must be a connection from `indexadvisor.db.connect` (read-only, guarded); nothing
-    is written to the database.
+    is written to the database. `progress` is told the stage being worked on.
     """
     config = config or AdvisorConfig()
+    say = progress or (lambda _message: None)
     if config.algorithm not in ALGORITHMS:
         raise ConfigError(f"unknown selection algorithm {config.algorithm!r}",
                           hint="choose one of: " + ", ".join(sorted(ALGORITHMS)))
     started = time.perf_counter()
+    say("reading the catalog")
     catalog = read_catalog(conn)
+    say(f"analyzing {len(workload.queries)} queries")
     schema = SchemaMap(tables=catalog.schema_columns, search_path=catalog.search_path)
 
     results: dict[str, QueryResult] = {}
@@ -132,6 +136,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
     candidates = sorted({c for cands in proposed.values() for c in cands})
 
     with WhatIf(conn, catalog) as whatif:
+        say(f"costing {len(analyzed)} queries without new indexes")
         costs = CachedWhatIfCosts(whatif)
         base: dict[str, float] = {}
         costable: list[_Analyzed] = []
@@ -145,6 +150,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         # keep what some costable query can use (not only the query that proposed it)
         candidates = [c for c in candidates
                       if any(is_relevant(c, item.costed.leading) for item in costable)]
+        say(f"sizing {len(candidates)} candidate indexes")
         sizes = {c: whatif.size(c) for c in candidates}
         queries = [item.costed for item in costable]
         loads = _write_loads(writes, whatif, results)
@@ -153,6 +159,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
                    if table.parent is not None}
         write_cost = {c: index_write_cost(c, loads, rows, parents) for c in candidates}
 
+        say(f"selecting among {len(candidates)} candidates ({config.algorithm})")
         everything = {item.query.fingerprint: costs.cost(item.costed, candidates).cost
                       for item in costable}
         selection = ALGORITHMS[config.algorithm](

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,16 @@ def _create_extension(dsn: str) -> None:
             hint="HypoPG must be installed on the server (postgresql-NN-hypopg)") from None
 
 
+@contextlib.contextmanager
+def progress_display() -> Iterator[Callable[[str], None] | None]:
+    """A spinner with the current stage on stderr, only when stderr is a terminal."""
+    if not _err.is_terminal:
+        yield None
+        return
+    with _err.status("starting…") as status:
+        yield lambda message: status.update(message + "…")
+
+
 def emit(advice: Advice, fmt: str, output: Path | None) -> None:
     """Write the report: a table to the terminal, JSON to stdout or a file."""
     if fmt == "json":
@@ -167,8 +177,8 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, schema_files: tuple[Pa
     workload = read_workload(sources)
     guards = Guards(config.statement_timeout_ms, config.lock_timeout_ms)
     with target_connection(resolve_dsn(dsn), schema_files, backend, guards,
-                           create_extension) as conn:
-        advice = advise(workload, conn, config)
+                           create_extension) as conn, progress_display() as progress:
+        advice = advise(workload, conn, config, progress)
     emit(advice, fmt, output)
 
 
@@ -193,7 +203,8 @@ def demo_cmd(backend: str, budget: int | None, max_indexes: int | None, max_widt
         conn = connect(sandbox.dsn, guards=Guards(config.statement_timeout_ms,
                                                   config.lock_timeout_ms))
         try:
-            advice = advise(workload, conn, config)
+            with progress_display() as progress:
+                advice = advise(workload, conn, config, progress)
         finally:
             conn.close()
     emit(advice, fmt, output)

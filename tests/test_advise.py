@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import psycopg
 import pytest
+from rich.console import Console
 
 from indexadvisor import AdvisorConfig, advise, connect, load_workload
 from indexadvisor.ddl import check_roundtrip
 from indexadvisor.model import Outcome
-from indexadvisor.report import advice_to_dict
+from indexadvisor.report import advice_to_dict, render_table
 
 from .conftest import run_sql
 
@@ -101,6 +103,12 @@ def test_pipeline_outcomes_and_reasons(shop: str, workload_file: Path) -> None:
     assert len(advice.results) == len(advice.workload.queries)
     assert all(r.reason for r in advice.results)
 
+    # and the terminal report renders all of them
+    console = Console(file=io.StringIO(), width=160)
+    render_table(advice, console)
+    shown = console.file.getvalue()
+    assert all(r.outcome.value in shown for r in advice.results)
+
 
 def test_recommended_ddl_round_trips_and_builds(shop: str, workload_file: Path) -> None:
     with connect(shop) as conn:
@@ -176,3 +184,9 @@ def test_catalog_unchanged_by_a_run(shop: str, workload_file: Path) -> None:
             indexes_before
         # nothing hypothetical leaks into other sessions either
         assert conn.execute("SELECT count(*) FROM hypopg_list_indexes").fetchone() == (0,)
+
+
+def test_every_outcome_has_a_style() -> None:
+    from indexadvisor.report.table import _STYLE
+
+    assert set(_STYLE) == set(Outcome)

@@ -16,6 +16,7 @@ _STYLE = {
     Outcome.ALREADY_OPTIMAL: "cyan",
     Outcome.BELOW_THRESHOLD: "yellow",
     Outcome.OVER_BUDGET: "yellow",
+    Outcome.WRITE_COST: "yellow",
     Outcome.NO_CANDIDATE: "dim",
     Outcome.NOT_ADVISED: "dim",
     Outcome.NOT_COSTABLE: "red",
@@ -54,10 +55,12 @@ def render_table(advice: Advice, console: Console) -> None:
     recs.add_column("index")
     recs.add_column("size", justify="right")
     recs.add_column("benefit", justify="right")
+    recs.add_column("write cost", justify="right")
     recs.add_column("queries", justify="right")
     for n, rec in enumerate(advice.recommendations, 1):
         recs.add_row(str(n), Group(rec.candidate.label, Text(rec.ddl, style="dim")),
-                     format_size(rec.size_bytes), f"{rec.benefit:,.0f}", str(len(rec.queries)))
+                     format_size(rec.size_bytes), f"{rec.benefit:,.0f}",
+                     f"{rec.write_overhead:,.0f}", str(len(rec.queries)))
     if advice.recommendations:
         console.print(recs)
     else:
