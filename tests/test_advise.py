@@ -16,30 +16,10 @@ from indexadvisor.report import advice_to_dict, render_table
 
 from .conftest import run_sql
 
-SHOP = (Path(__file__).parent / "sql" / "shop.sql").read_text()
+SHOP_DIR = Path(__file__).parent.parent / "workloads" / "shop"
+SHOP = (SHOP_DIR / "schema.sql").read_text()
 
-WORKLOAD = """
--- calls: 500
-SELECT id, status FROM orders WHERE customer_id = $1 ORDER BY created_at DESC LIMIT 10;
--- calls: 50
-SELECT o.id, c.email FROM orders o JOIN customers c ON c.id = o.customer_id
-WHERE o.status = 'pending';
--- calls: 200
-SELECT "Line Id", amount FROM "Order Lines" WHERE "orderId" = 4242 AND "user" = 17;
--- calls: 3
-SELECT sum(amount) FROM "Order Lines" ol WHERE ol."select" = 3;
--- calls: 1
-SELECT * FROM orders WHERE id = 7;
--- calls: 9
-SELEC broken FROM orders;
--- calls: 4
-SELECT * FROM shipments WHERE id = 1;
--- calls: 2
-SELECT * FROM audit WHERE entity_id = $1;
--- calls: 200000
-INSERT INTO audit (entity_id, note) VALUES (1, 'x');
-SET work_mem = '64MB';
-"""
+WORKLOAD = (SHOP_DIR / "workload.sql").read_text()
 
 
 @pytest.fixture
@@ -95,7 +75,7 @@ def test_pipeline_outcomes_and_reasons(shop: str, workload_file: Path) -> None:
 
     # unparseable and utility statements: skipped with where they came from
     reasons = {s.reason.split(":")[0]: s for s in advice.workload.skipped}
-    assert reasons["unparseable"].source == f"{workload_file}:14"
+    assert reasons["unparseable"].source == f"{workload_file}:15"
     assert "SELEC" in reasons["unparseable"].text
     assert any("utility" in s.reason for s in advice.workload.skipped)
 
