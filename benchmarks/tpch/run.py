@@ -40,13 +40,20 @@ from psycopg import sql
 import indexadvisor
 from indexadvisor.advise import Advice
 from indexadvisor.analyze import SchemaMap, analyze, parse_statement
-from indexadvisor.candidates import LEADING, distinct_map, filter_existing, query_candidates
+from indexadvisor.candidates import (
+    LEADING,
+    distinct_map,
+    filter_existing,
+    is_relevant,
+    query_candidates,
+)
 from indexadvisor.catalog import Catalog, read_catalog
 from indexadvisor.config import AdvisorConfig, parse_size
 from indexadvisor.db import redact_dsn
+from indexadvisor.ddl import compose_create_index
 from indexadvisor.model import Candidate, TableName, Workload
 from indexadvisor.report.json_report import advice_to_dict
-from indexadvisor.whatif import WhatIf, candidate_ddl
+from indexadvisor.whatif import WhatIf
 
 from . import load
 
@@ -192,7 +199,7 @@ def query_infos(workload: Workload, catalog: Catalog, max_width: int) -> list[Qu
 
 def relevant(cands: Iterable[Candidate], info: QueryInfo) -> list[Candidate]:
     """Candidates whose first key column the query filters, joins, sorts or groups on."""
-    return [c for c in cands if (c.table, c.columns[0]) in info.leading]
+    return [c for c in cands if is_relevant(c, info.leading)]
 
 
 def whatif_bounds(workload: Workload, dsn: str, max_width: int) -> tuple[dict[str, Any],
@@ -305,7 +312,7 @@ def real_indexes(conn: psycopg.Connection[Any], advice: Advice) -> Iterator[list
             name = f"{INDEX_PREFIX}{n}"
             names.append(name)
             t0 = time.perf_counter()
-            conn.execute(candidate_ddl(rec.candidate, name=name))
+            conn.execute(compose_create_index(rec.candidate, name))
             secs = time.perf_counter() - t0
             size = conn.execute("SELECT pg_relation_size(%s::regclass)", [name]).fetchone()
             built.append({"name": name, "index": rec.candidate.label, "build_s": secs,
@@ -507,10 +514,7 @@ def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
         "runs": runs, "bound": bound, "baseline": baseline,
     }
     if real is not None:
-        label = next((lbl for lbl, _ in budgets if lbl == real), None)
-        if label is None:
-            raise SystemExit(f"--real {real}: not one of the budgets run")
-        result["real"] = real_execution(dsn, advices[label], label, repeat, timeout_s)
+        result["real"] = real_execution(dsn, advices[real], real, repeat, timeout_s)
     return result
 
 
@@ -546,6 +550,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="statement timeout in seconds per query with --real")
     args = parser.parse_args(argv)
     budgets = parse_budgets(args.budgets)
+    if args.real is not None and args.real not in {label for label, _ in budgets}:
+        parser.error(f"--real {args.real}: not one of the budgets ({args.budgets}, unlimited)")
     t0 = time.perf_counter()
     if args.dsn:
         result = bench(args.dsn, budgets, args.real, args.repeat, args.timeout, argv)

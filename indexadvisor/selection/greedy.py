@@ -4,7 +4,8 @@ Each step weighs every move against the whole workload (calls-weighted planner c
 - add a candidate;
 - widen a chosen index into a candidate it is a prefix of (pay only the extra bytes).
 The move with the best net gain per byte that fits the budget and the index count wins; the
-search stops when no move gains at least `min_gain` of the cost of the queries it touches.
+search stops when no move gains at least `min_gain` of what the queries whose cost it changes
+cost (not of every query it could touch: one huge query must not mask small wins).
 This is the "Extend" idea of the index-selection literature, fed by candidates of any width.
 """
 
@@ -83,7 +84,8 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
                 before = current[q.key]
                 after = costs.cost(q, config).cost
                 gain += q.weight * (before - after)
-                touched += q.weight * before
+                if after != before:  # the threshold is relative to what the move changes
+                    touched += q.weight * before
             read_gain = gain
             gain -= write.get(cand, 0.0) - (write.get(replaced, 0.0) if replaced else 0.0)
             if gain <= limits.min_gain * touched or gain <= 0:
@@ -131,8 +133,10 @@ def _prune(chosen: list[Candidate], affects: Mapping[Candidate, list[CostedQuery
             gain = touched = 0.0
             for q in affects[cand]:
                 with_it = costs.cost(q, chosen).cost
-                gain += q.weight * (costs.cost(q, others).cost - with_it)
-                touched += q.weight * with_it
+                without = costs.cost(q, others).cost
+                gain += q.weight * (without - with_it)
+                if without != with_it:
+                    touched += q.weight * without
             net = gain - write.get(cand, 0.0)
             if net <= min_gain * touched and (worst is None or net < worst[0]):
                 worst = (net, cand)
