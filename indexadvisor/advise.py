@@ -153,7 +153,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         say(f"sizing {len(candidates)} candidate indexes")
         sizes = {c: whatif.size(c) for c in candidates}
         queries = [item.costed for item in costable]
-        loads = _write_loads(writes, whatif, results)
+        loads = _write_loads(writes, costs, results)
         rows = {name: table.rows for name, table in catalog.tables.items()}
         parents = {name: table.parent for name, table in catalog.tables.items()
                    if table.parent is not None}
@@ -228,26 +228,22 @@ def _analyze_one(query: Query, schema: SchemaMap) -> tuple[QueryResult | None, _
     return None, _Analyzed(query, analysis, costed, parsed.kind)
 
 
-def _write_loads(writes: Sequence[_Analyzed], whatif: WhatIf,
+def _write_loads(writes: Sequence[_Analyzed], costs: CachedWhatIfCosts,
                  results: dict[str, QueryResult]) -> list[WriteLoad]:
-    """One EXPLAIN per write statement, without hypothetical indexes: rows per call."""
+    """Rows per call of every write statement (its no-new-index plan, usually cached already),
+    charged to the tables it writes. DELETE writes no index entries (see `writes`)."""
     loads = []
-    whatif.use(())
     for item in writes:
         try:
-            plan = whatif.explain(item.costed.text, item.costed.params, item.costed.param_count)
+            rows = costs.cost(item.costed, ()).rows_written
         except StatementNotCostable as exc:
             results[item.query.fingerprint] = QueryResult(
                 item.query, Outcome.NOT_COSTABLE, f"EXPLAIN failed: {exc.message}")
             continue
-        written = frozenset(w.column for w in item.analysis.written_columns)
-        for table in item.analysis.tables[:1] if item.kind == "insert" else item.analysis.tables:
-            if item.kind != "insert" and not any(w.table == table
-                                                 for w in item.analysis.written_columns) \
-                    and item.kind != "delete":
-                continue
-            loads.append(WriteLoad(table, item.kind, plan.modified_rows, item.query.calls,
-                                   written))
+        for table in sorted({w.table for w in item.analysis.written_columns}):
+            written = frozenset(w.column for w in item.analysis.written_columns
+                                if w.table == table)
+            loads.append(WriteLoad(table, item.kind, rows, item.query.calls, written))
     return loads
 
 

@@ -41,6 +41,7 @@ class Cost:
     cost: float
     used: frozenset[Candidate]  # hypothetical indexes the plan reads
     existing: tuple[str, ...]  # real indexes the plan reads
+    rows_written: float = 0.0  # rows an INSERT/UPDATE/DELETE writes per execution
 
 
 class CostModel(Protocol):
@@ -83,7 +84,7 @@ class CachedWhatIfCosts:
                 used.add(cand)
             else:
                 existing.append(name)
-        return Cost(plan.cost, frozenset(used), tuple(sorted(set(existing))))
+        return Cost(plan.cost, frozenset(used), tuple(sorted(set(existing))), plan.modified_rows)
 
     @property
     def explain_calls(self) -> int:
