@@ -36,10 +36,6 @@ class TableUses:
     range: tuple[str, ...]
     sort: tuple[str, ...]
 
-    @property
-    def leading(self) -> frozenset[str]:
-        return frozenset(self.equality + self.range + self.sort)
-
 
 def table_uses(uses: Iterable[ColumnUse],
                distinct: Mapping[tuple[TableName, str], float]) -> list[TableUses]:

@@ -50,15 +50,6 @@ class UseKind(StrEnum):
     GROUP = "group"
     PROJECT = "project"
 
-    @property
-    def is_filter(self) -> bool:
-        return self in _FILTER_KINDS
-
-
-_FILTER_KINDS = frozenset(
-    {UseKind.EQ, UseKind.IN, UseKind.RANGE, UseKind.LIKE_PREFIX, UseKind.IS_NULL, UseKind.JOIN}
-)
-
 
 @dataclass(frozen=True, order=True)
 class ColumnUse:

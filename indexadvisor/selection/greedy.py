@@ -37,7 +37,6 @@ class Selection:
     steps: tuple[Step, ...]
     costs: Mapping[str, float]  # query key -> cost under `chosen`
     stop_reason: str
-    rejected_budget: frozenset[Candidate]  # would have paid, but did not fit
     rejected_write: frozenset[Candidate] = frozenset()  # reads gain, writes lose more
 
 
@@ -58,7 +57,6 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
     current = {q.key: costs.cost(q, ()).cost for q in queries}
     used_bytes = 0
     steps: list[Step] = []
-    rejected: set[Candidate] = set()
     write_losers: set[Candidate] = set()
     stop = "no candidate left"
 
@@ -94,7 +92,6 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
                 continue
             any_gain = True
             if limits.budget_bytes is not None and used_bytes + extra > limits.budget_bytes:
-                rejected.add(cand)
                 continue
             ratio = gain / max(extra, 8192)
             if best is None or (ratio, gain) > (best[0], best[1]):
@@ -117,7 +114,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
     steps += [Step(c, None, 0.0, -sizes[c]) for c in pruned]
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
     return Selection(tuple(chosen), tuple(steps), final, stop,
-                     frozenset(rejected - set(chosen)), frozenset(write_losers - set(chosen)))
+                     frozenset(write_losers - set(chosen)))
 
 
 def _prune(chosen: list[Candidate], affects: Mapping[Candidate, list[CostedQuery]],
