@@ -69,6 +69,17 @@ class Statement:
     calls: int = 1
     total_time_ms: float | None = None
     params: tuple[str | None, ...] = ()
+    # What richer sources know (logs, pg_stat_statements); None where a source does not say.
+    max_time_ms: float | None = None
+    first_seen: str | None = None  # ISO 8601, as the source wrote it
+    last_seen: str | None = None
+    queryid: int | None = None
+    plan: str | None = None  # auto_explain output (text or JSON) logged with the statement
+    database: str | None = None
+    user: str | None = None
+    rows: int | None = None
+    shared_blks_hit: int | None = None
+    shared_blks_read: int | None = None
 
 
 class Outcome(StrEnum):
@@ -103,6 +114,7 @@ class Sample:
     text: str
     source: str
     params: tuple[str | None, ...] = ()
+    plan: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,6 +128,17 @@ class Query:
     total_time_ms: float | None
     samples: tuple[Sample, ...]
     is_select: bool = True
+    max_time_ms: float | None = None
+    first_seen: str | None = None
+    last_seen: str | None = None
+    queryids: tuple[int, ...] = ()
+    rows: int | None = None
+
+    @property
+    def mean_time_ms(self) -> float | None:
+        if self.total_time_ms is None or self.calls <= 0:
+            return None
+        return self.total_time_ms / self.calls
 
     @property
     def source(self) -> str:
