@@ -15,7 +15,14 @@ import psycopg
 
 from . import __version__
 from .analyze import Analysis, SchemaMap, StatementError, analyze, parse_statement
-from .candidates import LEADING, distinct_map, filter_existing, is_relevant, query_candidates
+from .candidates import (
+    LEADING,
+    covering_candidates,
+    distinct_map,
+    filter_existing,
+    is_relevant,
+    query_candidates,
+)
 from .catalog import Catalog, read_catalog
 from .config import AdvisorConfig
 from .costing import CachedWhatIfCosts, CostedQuery
@@ -129,8 +136,9 @@ def advise(workload: Workload, conn: psycopg.Connection,
     proposed: dict[str, list[Candidate]] = {}
     covered: dict[str, dict[Candidate, str]] = {}
     for item in analyzed:
-        fresh, existing = filter_existing(
-            query_candidates(item.analysis.uses, distinct, max_width=config.max_width), catalog)
+        keys = query_candidates(item.analysis.uses, distinct, max_width=config.max_width)
+        keys += covering_candidates(keys, item.analysis.uses, catalog)
+        fresh, existing = filter_existing(keys, catalog)
         proposed[item.query.fingerprint] = fresh
         covered[item.query.fingerprint] = existing
     candidates = sorted({c for cands in proposed.values() for c in cands})

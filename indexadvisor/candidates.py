@@ -25,6 +25,8 @@ SORT = frozenset({UseKind.ORDER, UseKind.GROUP})
 LEADING = EQUALITY | RANGE | SORT
 MAX_PER_TABLE = 40
 INDEXABLE_METHOD = "btree"
+MAX_COVERED = 8  # key + INCLUDE columns of a covering candidate, at most
+MIN_ALL_VISIBLE = 0.5  # index-only scans pay only where the visibility map is mostly set
 
 
 @dataclass(frozen=True)
@@ -83,11 +85,48 @@ def query_candidates(uses: Iterable[ColumnUse],
     return sorted(set(out))
 
 
+def covering_candidates(candidates: Iterable[Candidate], uses: Iterable[ColumnUse],
+                        catalog: Catalog) -> list[Candidate]:
+    """Covering variants: each key candidate plus INCLUDE of the other columns the query reads
+    on that table, so the planner can answer it with an index-only scan.
+
+    Proposed only where an index-only scan can pay: the query reads few columns of the table
+    (at most MAX_COVERED in all) and the table's visibility map is mostly set
+    (pg_class.relallvisible), else every row still costs a heap visit.
+    """
+    read: dict[TableName, set[str]] = {}
+    for use in uses:
+        read.setdefault(use.table, set()).add(use.column)
+    out: list[Candidate] = []
+    for cand in candidates:
+        table = catalog.table(cand.table)
+        columns = read.get(cand.table, set())
+        if (table is None or cand.method != INDEXABLE_METHOD or cand.where or cand.include
+                or len(columns) > MAX_COVERED or not _mostly_visible(table)):
+            continue
+        rest = tuple(sorted(columns - set(cand.columns)))
+        if rest and not any(_is_expression(c) for c in rest):
+            out.append(Candidate(cand.table, cand.columns, rest))
+    return sorted(set(out))
+
+
+def _mostly_visible(table: Table) -> bool:
+    return table.pages > 0 and table.all_visible_pages >= MIN_ALL_VISIBLE * table.pages
+
+
+def _is_expression(key: str) -> bool:
+    return key.startswith("(")
+
+
 def covered_by(candidate: Candidate, indexes: Sequence[Index]) -> Index | None:
-    """An existing valid, non-partial btree index whose leading keys are the candidate's."""
+    """An existing valid btree index with the candidate's predicate whose leading keys are the
+    candidate's and which holds every column the candidate INCLUDEs."""
     for index in indexes:
-        if (index.method == INDEXABLE_METHOD and index.valid and index.predicate is None
-                and index.columns[: len(candidate.columns)] == candidate.columns):
+        held = {c for c in index.columns if c is not None} | set(index.include)
+        if (index.method == candidate.method and index.valid
+                and index.predicate == candidate.where
+                and index.columns[: len(candidate.columns)] == candidate.columns
+                and set(candidate.include) <= held):
             return index
     return None
 

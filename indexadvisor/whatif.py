@@ -1,10 +1,13 @@
 """HypoPG on one pinned connection: hypothetical indexes in, planner costs out.
 
 HypoPG state lives in one backend, so this module owns exactly one connection for its whole
-life: `hypopg_reset()` on entry and in `finally`. Every EXPLAIN runs in its own read-only
-transaction (a failing statement cannot poison the next one; hypothetical indexes are backend
-memory and survive a rollback). HypoPG hands out fake OIDs from a small range, so the session
-resets and re-creates what it needs before that range runs out.
+life: `hypopg_reset()` on entry and in `finally`. While it owns the connection, every statement
+is its own read-only transaction (autocommit with default_transaction_read_only on): one round
+trip per EXPLAIN, no lock held between statements, and a failing statement cannot poison the
+next one (hypothetical indexes are backend memory and survive a rollback). Hypothetical
+indexes are created and dropped in batches, one round trip per configuration change. HypoPG
+hands out fake OIDs from a small range, so the session resets and re-creates what it needs
+before that range runs out.
 """
 
 from __future__ import annotations
@@ -90,6 +93,11 @@ class WhatIf:
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> WhatIf:
+        self.conn.rollback()
+        self._autocommit = self.conn.autocommit
+        self.conn.autocommit = True
+        if self.conn.read_only:
+            self.conn.execute("SET default_transaction_read_only = on")
         self._reset()
         return self
 
@@ -98,12 +106,14 @@ class WhatIf:
             if not self.conn.closed:
                 self.conn.rollback()
                 self._reset()
+                if self.conn.read_only:
+                    self.conn.execute("RESET default_transaction_read_only")
+                self.conn.autocommit = self._autocommit
         except psycopg.Error:
             pass
 
     def _reset(self) -> None:
-        with self.conn.transaction():
-            self.conn.execute("SELECT hypopg_reset()")
+        self.conn.execute("SELECT hypopg_reset()")
         self._live.clear()
         self._created = 0
         self.resets += 1
@@ -116,43 +126,52 @@ class WhatIf:
             return list(table.partitions)
         return [candidate.table]
 
-    def _create(self, candidate: Candidate) -> tuple[int, ...]:
-        oids = []
-        with self.conn.transaction():
-            for target in self._targets(candidate):
-                ddl = compose_create_index(candidate, table=target).as_string(self.conn)
-                try:
-                    row = self.conn.execute(
-                        "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (ddl,)
-                    ).fetchone()
-                except psycopg.Error as exc:
-                    raise CostingError(
-                        f"HypoPG refused {candidate.label}: {str(exc).strip()}") from None
-                assert row is not None
-                oids.append(int(row[0]))
-                self._names[row[1]] = candidate
-        self._created += len(oids)
-        return tuple(oids)
+    def _create(self, candidates: Sequence[Candidate]) -> None:
+        """Create hypothetical indexes for `candidates`, one round trip for all of them."""
+        ddls: list[str] = []
+        owners: list[Candidate] = []
+        for cand in candidates:
+            for target in self._targets(cand):
+                ddls.append(compose_create_index(cand, table=target).as_string(self.conn))
+                owners.append(cand)
+        if not ddls:
+            return
+        try:
+            rows = self.conn.execute(
+                "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY"
+                " AS d(ddl, n), LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
+                (ddls,)).fetchall()
+        except psycopg.Error as exc:
+            if len(candidates) > 1:  # find the one HypoPG refuses
+                for cand in candidates:
+                    self._create([cand])
+            raise CostingError(
+                f"HypoPG refused {candidates[0].label}: {str(exc).strip()}") from None
+        oids: dict[Candidate, list[int]] = {}
+        for cand, (oid, name) in zip(owners, rows, strict=True):
+            oids.setdefault(cand, []).append(int(oid))
+            self._names[name] = cand
+        for cand, created in oids.items():
+            self._live[cand] = tuple(created)
+        self._created += len(rows)
 
-    def _drop(self, oids: Iterable[int]) -> None:
-        with self.conn.transaction():
-            for oid in oids:
-                self.conn.execute("SELECT hypopg_drop_index(%s)", (oid,))
+    def _drop(self, oids: Sequence[int]) -> None:
+        if oids:
+            self.conn.execute("SELECT hypopg_drop_index(o) FROM unnest(%s::oid[]) AS o",
+                              (list(oids),))
 
     def use(self, config: Iterable[Candidate]) -> None:
         """Make exactly `config` the set of live hypothetical indexes."""
         wanted = set(config)
         stale = [c for c in self._live if c not in wanted]
-        for cand in stale:
-            self._drop(self._live.pop(cand))
+        self._drop([oid for cand in stale for oid in self._live.pop(cand)])
         missing = sorted(c for c in wanted if c not in self._live)
         needed = sum(len(self._targets(c)) for c in missing)
         if self._created + needed > self.oid_budget:
             keep = sorted(self._live)
             self._reset()
             missing = sorted(set(missing) | set(keep))
-        for cand in missing:
-            self._live[cand] = self._create(cand)
+        self._create(missing)
 
     def size(self, candidate: Candidate) -> int:
         """Estimated size in bytes (summed over the leaves of a partitioned parent)."""
@@ -160,13 +179,10 @@ class WhatIf:
             fresh = candidate not in self._live
             if fresh:
                 self.use([*self._live, candidate])
-            with self.conn.transaction():
-                total = 0
-                for oid in self._live[candidate]:
-                    row = self.conn.execute(
-                        "SELECT hypopg_relation_size(%s)", (oid,)).fetchone()
-                    total += int(row[0]) if row and row[0] is not None else 0
-            self._sizes[candidate] = total
+            row = self.conn.execute(
+                "SELECT coalesce(sum(hypopg_relation_size(o)), 0)::bigint"
+                " FROM unnest(%s::oid[]) AS o", (list(self._live[candidate]),)).fetchone()
+            self._sizes[candidate] = int(row[0]) if row else 0
         return self._sizes[candidate]
 
     def candidate_for(self, index_name: str) -> Candidate | None:
@@ -183,18 +199,19 @@ class WhatIf:
         """
         self.explain_calls += 1
         try:
-            with self.conn.transaction():
-                if params is not None and len(params) > 0:
+            if params is not None and len(params) > 0:
+                with self.conn.transaction():
                     raw = self._explain_prepared(text, list(params), custom=True)
-                elif param_count > 0 and self._generic_plan:
-                    raw = self.conn.execute(
-                        sql.SQL("EXPLAIN (GENERIC_PLAN, FORMAT JSON) ") + sql.SQL(text)
-                    ).fetchone()
-                elif param_count > 0:
+            elif param_count > 0 and self._generic_plan:
+                raw = self.conn.execute(
+                    sql.SQL("EXPLAIN (GENERIC_PLAN, FORMAT JSON) ") + sql.SQL(text)
+                ).fetchone()
+            elif param_count > 0:
+                with self.conn.transaction():
                     raw = self._explain_prepared(text, [None] * param_count, custom=False)
-                else:
-                    raw = self.conn.execute(
-                        sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(text)).fetchone()
+            else:
+                raw = self.conn.execute(
+                    sql.SQL("EXPLAIN (FORMAT JSON) ") + sql.SQL(text)).fetchone()
         except (psycopg.errors.SyntaxError, psycopg.errors.UndefinedTable,
                 psycopg.errors.UndefinedColumn, psycopg.errors.UndefinedFunction,
                 psycopg.errors.DatatypeMismatch, psycopg.errors.InvalidTextRepresentation,

@@ -11,6 +11,7 @@ This is the "Extend" idea of the index-selection literature, fed by candidates o
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -50,7 +51,13 @@ class Limits:
 
 def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
            sizes: Mapping[Candidate, int], costs: CostModel, limits: Limits) -> Selection:
-    """Pick indexes step by step; every query's cost comes from `costs` (the planner)."""
+    """Pick indexes step by step; every query's cost comes from `costs` (the planner).
+
+    Lazy evaluation (as in CELF): a move's gain per byte rarely grows as indexes are chosen,
+    so each step re-costs candidates in order of their last known ratio and stops as soon as
+    the best fresh ratio beats every stale one. The exception is widening: choosing an index
+    turns every candidate it is a prefix of into a cheaper move, so those are re-costed.
+    """
     write = limits.write_cost or {}
     affects = {c: [q for q in queries if is_relevant(c, q.leading)] for c in candidates}
     chosen: list[Candidate] = []
@@ -58,46 +65,56 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
     used_bytes = 0
     steps: list[Step] = []
     write_losers: set[Candidate] = set()
+    stale: dict[Candidate, float] = {c: math.inf for c in candidates if affects[c]}
+    blocked: set[Candidate] = set()  # would gain, but over the budget or the count
     stop = "no candidate left"
 
+    def move(cand: Candidate) -> tuple[float, Candidate | None, int] | None:
+        """(net gain, replaced, extra bytes) of adding or widening into `cand`, if it pays."""
+        replaced = next((old for old in chosen if old.is_prefix_of(cand)), None)
+        extra = sizes[cand] - (sizes[replaced] if replaced else 0)
+        config = [c for c in chosen if c != replaced] + [cand]
+        gain = touched = 0.0
+        for q in affects[cand]:  # a widened index has the same leading column
+            before = current[q.key]
+            after = costs.cost(q, config).cost
+            gain += q.weight * (before - after)
+            if after != before:  # the threshold is relative to what the move changes
+                touched += q.weight * before
+        read_gain = gain
+        gain -= write.get(cand, 0.0) - (write.get(replaced, 0.0) if replaced else 0.0)
+        if gain <= limits.min_gain * touched or gain <= 0:
+            if read_gain > limits.min_gain * touched and read_gain > 0:
+                write_losers.add(cand)
+            return None
+        return gain, replaced, extra
+
     while True:
-        if limits.max_indexes is not None and len(chosen) >= limits.max_indexes:
-            # widening keeps the count; only those moves remain possible
-            allow_add = False
-        else:
-            allow_add = True
+        allow_add = limits.max_indexes is None or len(chosen) < limits.max_indexes
         best: tuple[float, float, Candidate, Candidate | None, int] | None = None
-        any_gain = False
-        for cand in candidates:
-            if cand in chosen or not affects[cand]:
+        for cand in sorted(stale, key=lambda c: (-stale[c], c)):
+            if stale[cand] == -math.inf or (best is not None and stale[cand] <= best[0]):
+                break  # dead moves, or no stale bound can beat the best fresh move
+            found = move(cand)
+            if found is None:
+                stale[cand] = -math.inf
                 continue
-            replaced = next((old for old in chosen if old.is_prefix_of(cand)), None)
-            if replaced is None and not allow_add:
-                continue
-            extra = sizes[cand] - (sizes[replaced] if replaced else 0)
-            config = [c for c in chosen if c != replaced] + [cand]
-            gain = 0.0
-            touched = 0.0
-            for q in affects[cand]:  # a widened index has the same leading column
-                before = current[q.key]
-                after = costs.cost(q, config).cost
-                gain += q.weight * (before - after)
-                if after != before:  # the threshold is relative to what the move changes
-                    touched += q.weight * before
-            read_gain = gain
-            gain -= write.get(cand, 0.0) - (write.get(replaced, 0.0) if replaced else 0.0)
-            if gain <= limits.min_gain * touched or gain <= 0:
-                if read_gain > limits.min_gain * touched and read_gain > 0:
-                    write_losers.add(cand)
-                continue
-            any_gain = True
-            if limits.budget_bytes is not None and used_bytes + extra > limits.budget_bytes:
-                continue
+            gain, replaced, extra = found
             ratio = gain / max(extra, 8192)
+            stale[cand] = ratio
+            # Neither frees up later (bytes and count only grow) unless a widening appears.
+            if replaced is None and not allow_add:
+                blocked.add(cand)
+                stale[cand] = -math.inf
+                continue
+            if limits.budget_bytes is not None and used_bytes + extra > limits.budget_bytes:
+                blocked.add(cand)
+                stale[cand] = -math.inf
+                continue
             if best is None or (ratio, gain) > (best[0], best[1]):
                 best = (ratio, gain, cand, replaced, extra)
         if best is None:
-            if any_gain:
+            if blocked - set(chosen):
                 stop = ("index count limit reached" if not allow_add else "storage budget reached")
             else:
                 stop = "no remaining candidate gains enough"
@@ -106,10 +123,15 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
         if replaced is not None:
             chosen.remove(replaced)
         chosen.append(cand)
+        del stale[cand]
         used_bytes += extra
         steps.append(Step(cand, replaced, gain, extra))
         for q in affects[cand]:
             current[q.key] = costs.cost(q, chosen).cost
+        for other in stale:  # widening moves just got cheaper
+            if cand.is_prefix_of(other):
+                stale[other] = math.inf
+                blocked.discard(other)
     pruned = _prune(chosen, affects, costs, write, limits.min_gain)
     steps += [Step(c, None, 0.0, -sizes[c]) for c in pruned]
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
