@@ -40,13 +40,13 @@ def _ident(name: str) -> sql.SQL:
     return sql.SQL(quote_ident(name))
 
 
-def _key(key: str) -> sql.SQL:
+def index_key(key: str) -> sql.SQL:
     """An index key: a quoted column, or an expression key exactly as canonicalized.
 
     An expression key is only ever pglast's own deparse (indexadvisor.expressions); it is
     re-canonicalized here and must come back unchanged, so no other text reaches the DDL.
 
-    >>> _key("(lower(email))").as_string(None), _key("Order Id").as_string(None)
+    >>> index_key("(lower(email))").as_string(None), index_key("Order Id").as_string(None)
     ('(lower(email))', '"Order Id"')
     """
     if not is_expression(key):
@@ -77,7 +77,7 @@ def compose_create_index(candidate: Candidate, name: str | None = None,
         sql.SQL("ONLY ") if only else sql.SQL(""),
         sql.SQL("{}.{} USING {} (").format(
             _ident(table.schema), _ident(table.name), sql.SQL(candidate.method)),
-        sql.SQL(", ").join(_key(c) for c in candidate.columns),
+        sql.SQL(", ").join(index_key(c) for c in candidate.columns),
         sql.SQL(")"),
     ]
     if candidate.include:

@@ -18,9 +18,10 @@ import psycopg
 from psycopg import sql
 
 from .catalog import Catalog
-from .ddl import compose_create_index
+from .ddl import compose_create_index, index_key
 from .errors import CostingError, ExtensionMissing
-from .model import Candidate, TableName
+from .model import Candidate, TableName, is_expression, key_columns
+from .sizes import btree_size, expression_width
 
 # HypoPG 1.3 fake OIDs: a session holds about 2,500 hypothetical indexes before a reset.
 DEFAULT_OID_BUDGET = 2_000
@@ -33,6 +34,16 @@ class StatementNotCostable(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class CandidateRefused(CostingError):
+    """The server would not create a hypothetical index: e.g. a function in its expression is
+    not IMMUTABLE (``date_trunc`` or ``::date`` on timestamptz depend on the TimeZone)."""
+
+    def __init__(self, candidate: Candidate, reason: str) -> None:
+        super().__init__(f"HypoPG refused {candidate.label}: {reason}")
+        self.candidate = candidate
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -117,22 +128,54 @@ class WhatIf:
         return [candidate.table]
 
     def _create(self, candidate: Candidate) -> tuple[int, ...]:
-        oids = []
-        with self.conn.transaction():
-            for target in self._targets(candidate):
-                ddl = compose_create_index(candidate, table=target).as_string(self.conn)
-                try:
-                    row = self.conn.execute(
-                        "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (ddl,)
-                    ).fetchone()
-                except psycopg.Error as exc:
-                    raise CostingError(
-                        f"HypoPG refused {candidate.label}: {str(exc).strip()}") from None
-                assert row is not None
-                oids.append(int(row[0]))
-                self._names[row[1]] = candidate
-        self._created += len(oids)
+        """Create the hypothetical index (one per leaf of a partitioned parent), or raise
+        CandidateRefused with the server's reason and leave nothing of it behind."""
+        oids: list[int] = []
+        try:
+            with self.conn.transaction():
+                for target in self._targets(candidate):
+                    ddl = compose_create_index(candidate, table=target).as_string(self.conn)
+                    try:
+                        with self.conn.transaction():  # a savepoint: the refusal stays here
+                            row = self.conn.execute(
+                                "SELECT indexrelid, indexname FROM hypopg_create_index(%s)",
+                                (ddl,)).fetchone()
+                    except psycopg.OperationalError as exc:
+                        raise CostingError(
+                            f"lost the database connection: {_first_line(exc)}") from None
+                    except psycopg.Error as exc:
+                        reason = _first_line(exc).removeprefix("hypopg: ")
+                        raise CandidateRefused(candidate, reason) from None
+                    assert row is not None
+                    oids.append(int(row[0]))
+                    self._names[row[1]] = candidate
+        except CandidateRefused:
+            if oids:  # HypoPG's indexes are backend memory: a rollback does not undo them
+                self._drop(oids)
+            raise
+        finally:
+            self._created += len(oids)
         return tuple(oids)
+
+    def refused(self, candidates: Iterable[Candidate]) -> dict[Candidate, str]:
+        """The candidates the server will not create, each with its reason.
+
+        Only an expression key can be refused for what it is (a function that is not
+        IMMUTABLE, a type without a btree operator class), so each distinct expression key is
+        tried once on its own, and every candidate holding a refused key is refused with it.
+        No hypothetical index is live afterwards.
+        """
+        keys = sorted({(c.table, k) for c in candidates for k in c.columns if is_expression(k)})
+        bad: dict[tuple[TableName, str], str] = {}
+        self.use([])
+        for table, key in keys:
+            try:
+                self.use([Candidate(table, (key,))])
+            except CandidateRefused as exc:
+                bad[(table, key)] = exc.reason
+        self.use([])
+        return {c: bad[(c.table, k)] for c in candidates for k in c.columns
+                if (c.table, k) in bad}
 
     def _drop(self, oids: Iterable[int]) -> None:
         with self.conn.transaction():
@@ -166,8 +209,34 @@ class WhatIf:
                     row = self.conn.execute(
                         "SELECT hypopg_relation_size(%s)", (oid,)).fetchone()
                     total += int(row[0]) if row and row[0] is not None else 0
+            if any(is_expression(k) for k in candidate.columns):
+                total = self._expression_index_size(candidate) or total
             self._sizes[candidate] = total
         return self._sizes[candidate]
+
+    def _expression_index_size(self, candidate: Candidate) -> int | None:
+        """HypoPG's btree formula with better key widths (see `sizes`); None if unknown."""
+        table = self.catalog.table(candidate.table)
+        if table is None:
+            return None
+
+        def column_width(name: str) -> int:
+            column = table.column(name)
+            return column.stats.avg_width if column and column.stats else 0
+
+        widths = []
+        for key in (*candidate.columns, *candidate.include):
+            if not is_expression(key):
+                widths.append(column_width(key))
+                continue
+            query = sql.SQL("SELECT {} FROM {}.{}").format(
+                index_key(key), sql.Identifier(table.name.schema), sql.Identifier(table.name.name))
+            try:
+                planned = int(self.explain(query.as_string(self.conn)).plan.get("Plan Width", 0))
+            except StatementNotCostable:
+                return None
+            widths.append(expression_width(planned, [column_width(c) for c in key_columns(key)]))
+        return btree_size(table.rows, widths)
 
     def candidate_for(self, index_name: str) -> Candidate | None:
         """The candidate behind a hypothetical index name seen in a plan, if any."""
