@@ -17,7 +17,7 @@ from indexadvisor.catalog import read_catalog
 from indexadvisor.ddl import check_roundtrip, create_index_ddl
 from indexadvisor.expressions import canonical_expression
 from indexadvisor.model import Candidate, Outcome, TableName
-from indexadvisor.whatif import WhatIf
+from indexadvisor.whatif import WhatIf, walk_index_names
 
 from .conftest import run_sql
 
@@ -101,17 +101,16 @@ def test_expression_indexes_recommended_built_and_used(db: str, tmp_path: Path) 
             for statement in rec.ddl.splitlines():
                 conn.execute(check_roundtrip(statement).encode())
         conn.execute("ANALYZE users")
-        name = lower.ddl.split()[3]
-        for text in ("SELECT id FROM users WHERE lower(email) = 'user42@example.com'",
-                     "SELECT id FROM users u WHERE lower(u.email) = 'x'"):
-            plan = conn.execute("EXPLAIN (FORMAT JSON) " + text).fetchone()
-            assert plan is not None and f'"Index Name": "{name}"' in str(plan[0]).replace(
-                "'", '"')
         cast = next(r for r in advice.recommendations
                     if r.candidate.columns == ("(CAST(created_at AS date))",))
-        plan = conn.execute("EXPLAIN (FORMAT JSON) SELECT id FROM users "
-                            "WHERE created_at::date = '2024-01-02'").fetchone()
-        assert plan is not None and cast.ddl.split()[3] in str(plan[0])
+        for text, rec in (
+            ("SELECT id FROM users WHERE lower(email) = 'user42@example.com'", lower),
+            ("SELECT id FROM users u WHERE lower(u.email) = 'x'", lower),
+            ("SELECT id FROM users WHERE created_at::date = '2024-01-02'", cast),
+        ):
+            row = conn.execute(("EXPLAIN (FORMAT JSON) " + text).encode()).fetchone()
+            assert row is not None
+            assert rec.ddl.split()[3] in set(walk_index_names(row[0][0]["Plan"])), text
 
 
 def test_existing_expression_index_means_no_new_one(db: str, tmp_path: Path) -> None:
