@@ -35,6 +35,7 @@ from .model import (
     QueryResult,
     Recommendation,
     Workload,
+    is_expression,
 )
 from .selection import ALGORITHMS, Limits, Selection
 from .whatif import StatementNotCostable, WhatIf
@@ -142,8 +143,14 @@ def advise(workload: Workload, conn: psycopg.Connection,
         proposed[item.query.fingerprint] = fresh
         covered[item.query.fingerprint] = existing
     candidates = sorted({c for cands in proposed.values() for c in cands})
+    first = dict(proposed)  # before the server refuses any
 
     with WhatIf(conn, catalog) as whatif:
+        refused = whatif.refused(candidates)  # e.g. an expression that is not IMMUTABLE
+        if refused:
+            candidates = [c for c in candidates if c not in refused]
+            proposed = {key: [c for c in cands if c not in refused]
+                        for key, cands in proposed.items()}
         say(f"costing {len(analyzed)} queries without new indexes")
         costs = CachedWhatIfCosts(whatif)
         base: dict[str, float] = {}
@@ -182,7 +189,8 @@ def advise(workload: Workload, conn: psycopg.Connection,
             used = final[key].used | {r.candidate for r in recommendations if key in r.queries}
             results[key] = _verdict(item, base[key], final[key].cost, everything[key],
                                     used, final[key].existing, proposed[key],
-                                    covered[key], selection, config)
+                                    covered[key], selection, config,
+                                    {c: refused[c] for c in first[key] if c in refused})
 
     ordered = tuple(results[q.fingerprint] for q in workload.queries)
     weighted = {item.query.fingerprint: item.query.calls for item in costable}
@@ -287,8 +295,10 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
 def _verdict(item: _Analyzed, before: float, after: float, best: float,
              used: frozenset[Candidate], existing: tuple[str, ...],
              proposed: Sequence[Candidate], covered: Mapping[Candidate, str],
-             selection: Selection, config: AdvisorConfig) -> QueryResult:
-    """The outcome and reason for one costable query."""
+             selection: Selection, config: AdvisorConfig,
+             refused: Mapping[Candidate, str] | None = None) -> QueryResult:
+    """The outcome and reason for one costable query (`refused`: its candidates the server
+    would not create, with why)."""
     query = item.query
     saving = 0.0 if before <= 0 else (before - after) / before
     best_saving = 0.0 if before <= 0 else (before - best) / before
@@ -306,6 +316,8 @@ def _verdict(item: _Analyzed, before: float, after: float, best: float,
             served = sorted(set(covered.values()))
             return result(Outcome.ALREADY_OPTIMAL,
                           "every useful index already exists: " + ", ".join(served))
+        if refused:
+            return result(Outcome.NO_CANDIDATE, "no candidate: " + _refusals(refused))
         return result(Outcome.NO_CANDIDATE,
                       "no column is filtered, joined, sorted or grouped on in a way a btree "
                       "index serves")
@@ -322,3 +334,19 @@ def _verdict(item: _Analyzed, before: float, after: float, best: float,
     return result(Outcome.OVER_BUDGET,
                   f"candidates could save {100 * best_saving:.0f}% but were not chosen: "
                   f"{selection.stop_reason}")
+
+
+def _refusals(refused: Mapping[Candidate, str]) -> str:
+    """Why the server would not create a query's candidates, one clause per reason."""
+    by_reason: dict[str, set[str]] = {}
+    for cand, reason in refused.items():
+        by_reason.setdefault(reason, set()).update(
+            f"{cand.table}.{k}" for k in cand.columns if is_expression(k))
+    parts = []
+    for reason, keys in sorted(by_reason.items()):
+        text = f"{', '.join(sorted(keys)) or 'its index'} cannot be indexed: {reason}"
+        if "IMMUTABLE" in reason:
+            text += (" (a result that depends on a setting, like date_trunc or a ::date cast "
+                     "of a timestamp with time zone, which depend on TimeZone, is not)")
+        parts.append(text)
+    return "; ".join(parts)

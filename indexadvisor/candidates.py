@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from itertools import combinations
 
 from .catalog import Catalog, Index, Table
-from .model import Candidate, ColumnUse, TableName, UseKind
+from .model import Candidate, ColumnUse, TableName, UseKind, is_expression, key_columns
 
 EQUALITY = frozenset({UseKind.EQ, UseKind.IN, UseKind.IS_NULL, UseKind.JOIN})
 RANGE = frozenset({UseKind.RANGE, UseKind.LIKE_PREFIX})
@@ -48,13 +48,22 @@ def table_uses(uses: Iterable[ColumnUse],
     out = []
     for table, cols in sorted(by_table.items()):
         def key(col: str, table: TableName = table) -> tuple[float, str]:
-            return (-distinct.get((table, col), 0.0), col)
+            return (-_distinct(distinct, table, col), col)
 
         eq = sorted((c for c, k in cols.items() if k & EQUALITY), key=key)
         rng = sorted((c for c, k in cols.items() if k & RANGE and c not in eq), key=key)
         srt = sorted(c for c, k in cols.items() if k & SORT and c not in eq and c not in rng)
         out.append(TableUses(table, tuple(eq), tuple(rng), tuple(srt)))
     return out
+
+
+def _distinct(distinct: Mapping[tuple[TableName, str], float], table: TableName,
+              key: str) -> float:
+    """Distinct values of a key; an expression key (model.is_expression) gets the most its
+    columns have, an upper bound (``lower(email)`` has about as many as ``email``)."""
+    if not is_expression(key):
+        return distinct.get((table, key), 0.0)
+    return max((distinct.get((table, c), 0.0) for c in key_columns(key)), default=0.0)
 
 
 def _keys(tu: TableUses, max_width: int) -> list[tuple[str, ...]]:
@@ -156,7 +165,7 @@ def filter_existing(candidates: Iterable[Candidate],
         if not indexable(table):
             continue
         assert table is not None
-        if any(table.column(c) is None for c in cand.columns):
+        if any(table.column(c) is None for key in cand.columns for c in key_columns(key)):
             continue
         existing = covered_by(cand, table.indexes)
         if existing is not None:

@@ -7,7 +7,7 @@ catalog again.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
@@ -15,6 +15,7 @@ from typing import Any
 import psycopg
 from psycopg.rows import dict_row
 
+from .expressions import NotAnExpression, canonical_expression
 from .model import TableName
 
 
@@ -53,7 +54,9 @@ class Index:
     name: str
     schema: str
     table: TableName
-    columns: tuple[str | None, ...]  # key columns; None for an expression
+    # key columns: a column name, or an expression key "(lower(email))" canonicalized like the
+    # analyzer's (model.is_expression); None for an expression pglast cannot read back
+    columns: tuple[str | None, ...]
     include: tuple[str, ...]
     method: str
     unique: bool
@@ -171,6 +174,10 @@ SELECT i.indexrelid, i.indrelid AS oid, ic.relname AS name, n.nspname AS schema,
              FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
              ORDER BY k.ord) AS columns,
+       ARRAY(SELECT CASE WHEN k.attnum = 0
+                         THEN pg_get_indexdef(i.indexrelid, k.ord::int, true) END
+             FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+             ORDER BY k.ord) AS expressions,
        pg_get_expr(i.indpred, i.indrelid) AS predicate,
        pg_get_indexdef(i.indexrelid) AS definition,
        pg_relation_size(i.indexrelid) AS size,
@@ -242,8 +249,9 @@ def build_catalog(
         table = names.get(r["oid"])
         if table is None:
             continue
-        all_cols = tuple(r["columns"] or ())
         nkey = int(r["nkey"])
+        types = {c.name: c.type for c in cols_by.get(r["oid"], ())}
+        all_cols = _index_keys(r["columns"] or (), r.get("expressions") or (), types)
         idx_by[r["oid"]].append(
             Index(
                 name=r["name"], schema=r["schema"], table=table,
@@ -302,3 +310,22 @@ def build_catalog(
         search_path=tuple(settings["search_path"] or ("public",)),
         tables=MappingProxyType(dict(sorted(result.items()))),
     )
+
+
+def _index_keys(columns: Sequence[str | None], expressions: Sequence[str | None],
+                types: Mapping[str, str]) -> tuple[str | None, ...]:
+    """Key columns of an index, expression keys canonicalized as the analyzer does.
+
+    >>> _index_keys(["id", None], [None, "lower(email::text)"], {"email": "character varying"})
+    ('id', '(lower(email))')
+    """
+    keys: list[str | None] = []
+    for position, column in enumerate(columns):
+        text = expressions[position] if position < len(expressions) else None
+        if column is None and text:
+            try:
+                column = canonical_expression(text, types)
+            except NotAnExpression:
+                column = None
+        keys.append(column)
+    return tuple(keys)

@@ -17,7 +17,8 @@ from psycopg import sql
 
 from .catalog import Catalog
 from .errors import AdvisorError
-from .model import Candidate, TableName, quote_ident
+from .expressions import NotAnExpression, canonical_expression
+from .model import Candidate, TableName, is_expression, quote_ident
 
 NAMEDATALEN = 63
 
@@ -39,10 +40,31 @@ def _ident(name: str) -> sql.SQL:
     return sql.SQL(quote_ident(name))
 
 
+def index_key(key: str) -> sql.SQL:
+    """An index key: a quoted column, or an expression key exactly as canonicalized.
+
+    An expression key is only ever pglast's own deparse (indexadvisor.expressions); it is
+    re-canonicalized here and must come back unchanged, so no other text reaches the DDL.
+
+    >>> index_key("(lower(email))").as_string(None), index_key("Order Id").as_string(None)
+    ('(lower(email))', '"Order Id"')
+    """
+    if not is_expression(key):
+        return _ident(key)
+    try:
+        same = canonical_expression(key) == key
+    except NotAnExpression:
+        same = False
+    if not same:
+        raise AdvisorError(f"internal error: index key {key!r} is not a canonical expression")
+    return sql.SQL(key)
+
+
 def compose_create_index(candidate: Candidate, name: str | None = None,
                          table: TableName | None = None, *, concurrently: bool = False,
                          only: bool = False) -> sql.Composed:
-    """CREATE INDEX for a candidate, composed from quoted identifiers (never formatted).
+    """CREATE INDEX for a candidate, composed from quoted identifiers and canonical
+    expression keys (never formatted).
 
     `table` overrides the candidate's own (a parent's index built on one of its leaves).
     """
@@ -55,7 +77,7 @@ def compose_create_index(candidate: Candidate, name: str | None = None,
         sql.SQL("ONLY ") if only else sql.SQL(""),
         sql.SQL("{}.{} USING {} (").format(
             _ident(table.schema), _ident(table.name), sql.SQL(candidate.method)),
-        sql.SQL(", ").join(_ident(c) for c in candidate.columns),
+        sql.SQL(", ").join(index_key(c) for c in candidate.columns),
         sql.SQL(")"),
     ]
     if candidate.include:

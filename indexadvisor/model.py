@@ -7,6 +7,8 @@ Nothing here does I/O; state read from a database lives in the layer that read i
 'public."Order Lines"'
 >>> Candidate(t, ("id",)).label
 'public."Order Lines"(id)'
+>>> Candidate(t, ("(lower(email))", "Tier")).label
+'public."Order Lines"((lower(email)), "Tier")'
 """
 
 from __future__ import annotations
@@ -16,6 +18,8 @@ from enum import StrEnum
 
 from pglast.stream import maybe_double_quote_name
 
+from .expressions import key_column_names
+
 
 def quote_ident(name: str) -> str:
     """Quote an identifier the way PostgreSQL needs it (only when needed).
@@ -24,6 +28,40 @@ def quote_ident(name: str) -> str:
     ('orders', '"Orders"', '"select"')
     """
     return str(maybe_double_quote_name(name))
+
+
+# Index keys. A key "column" (ColumnUse.column, Candidate.columns, catalog Index.columns) is
+# either a plain column name, stored unquoted as pg_catalog spells it, or an expression: its
+# canonical SQL text (pglast's deparse, qualifiers stripped; see indexadvisor.expressions)
+# wrapped in parentheses, e.g. "(lower(email))". The parentheses tell them apart; a column
+# whose own name starts with "(" and ends with ")" would be mistaken for an expression.
+
+
+def is_expression(key: str) -> bool:
+    """True when an index key is an expression rather than a plain column.
+
+    >>> is_expression("(lower(email))"), is_expression("email")
+    (True, False)
+    """
+    return key.startswith("(") and key.endswith(")")
+
+
+def key_sql(key: str) -> str:
+    """An index key as SQL: a column quoted where needed, an expression as it is.
+
+    >>> key_sql("Order Id"), key_sql("(CAST(created_at AS date))")
+    ('"Order Id"', '(CAST(created_at AS date))')
+    """
+    return key if is_expression(key) else quote_ident(key)
+
+
+def key_columns(key: str) -> tuple[str, ...]:
+    """The table columns an index key reads (several for an expression like ``(a + b)``).
+
+    >>> key_columns("email"), key_columns("(lower(email))")
+    (('email',), ('email',))
+    """
+    return key_column_names(key) if is_expression(key) else (key,)
 
 
 @dataclass(frozen=True, order=True)
@@ -53,7 +91,12 @@ class UseKind(StrEnum):
 
 @dataclass(frozen=True, order=True)
 class ColumnUse:
-    """One column of one base table used by a query in one way."""
+    """One column (or expression) of one base table used by a query in one way.
+
+    `column` is an index key: a plain column name, or the canonical text of an expression
+    over columns of this one table in parentheses, e.g. ``"(lower(email))"`` for
+    ``WHERE lower(u.email) = $1`` (see `is_expression`).
+    """
 
     table: TableName
     column: str
@@ -156,7 +199,11 @@ class Workload:
 
 @dataclass(frozen=True, order=True)
 class Candidate:
-    """A (hypothetical) index: key columns in order, INCLUDE columns, predicate, method."""
+    """A (hypothetical) index: key columns in order, INCLUDE columns, predicate, method.
+
+    A key in `columns` is a plain column name or a canonical expression in parentheses
+    (``"(lower(email))"``); `key_sql` writes either as SQL. INCLUDE holds plain columns only.
+    """
 
     table: TableName
     columns: tuple[str, ...]
@@ -166,7 +213,7 @@ class Candidate:
 
     @property
     def label(self) -> str:
-        cols = ", ".join(quote_ident(c) for c in self.columns)
+        cols = ", ".join(key_sql(c) for c in self.columns)
         text = f"{self.table}({cols})"
         if self.include:
             text += " INCLUDE (" + ", ".join(quote_ident(c) for c in self.include) + ")"

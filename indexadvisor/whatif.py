@@ -21,9 +21,10 @@ import psycopg
 from psycopg import sql
 
 from .catalog import Catalog
-from .ddl import compose_create_index
+from .ddl import compose_create_index, index_key
 from .errors import CostingError, ExtensionMissing
-from .model import Candidate, TableName
+from .model import Candidate, TableName, is_expression, key_columns
+from .sizes import btree_size, expression_width
 
 # HypoPG 1.3 fake OIDs: a session holds about 2,500 hypothetical indexes before a reset.
 DEFAULT_OID_BUDGET = 2_000
@@ -36,6 +37,16 @@ class StatementNotCostable(Exception):
     def __init__(self, message: str) -> None:
         super().__init__(message)
         self.message = message
+
+
+class CandidateRefused(CostingError):
+    """The server would not create a hypothetical index: e.g. a function in its expression is
+    not IMMUTABLE (``date_trunc`` or ``::date`` on timestamptz depend on the TimeZone)."""
+
+    def __init__(self, candidate: Candidate, reason: str) -> None:
+        super().__init__(f"HypoPG refused {candidate.label}: {reason}")
+        self.candidate = candidate
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -127,7 +138,9 @@ class WhatIf:
         return [candidate.table]
 
     def _create(self, candidates: Sequence[Candidate]) -> None:
-        """Create hypothetical indexes for `candidates`, one round trip for all of them."""
+        """Create hypothetical indexes for `candidates` (one per leaf of a partitioned parent),
+        one round trip for all of them. If the server refuses one, raise CandidateRefused
+        with its reason and leave nothing of it behind."""
         ddls: list[str] = []
         owners: list[Candidate] = []
         for cand in candidates:
@@ -141,12 +154,16 @@ class WhatIf:
                 "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY"
                 " AS d(ddl, n), LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
                 (ddls,)).fetchall()
+        except psycopg.OperationalError as exc:
+            raise CostingError(f"lost the database connection: {_first_line(exc)}") from None
         except psycopg.Error as exc:
-            if len(candidates) > 1:  # find the one HypoPG refuses
-                for cand in candidates:
-                    self._create([cand])
-            raise CostingError(
-                f"HypoPG refused {candidates[0].label}: {str(exc).strip()}") from None
+            self._drop_untracked()  # HypoPG's indexes are backend memory: no rollback
+            if len(candidates) == 1:
+                reason = _first_line(exc).removeprefix("hypopg: ")
+                raise CandidateRefused(candidates[0], reason) from None
+            for cand in candidates:  # find the one refused
+                self._create([cand])
+            return
         oids: dict[Candidate, list[int]] = {}
         for cand, (oid, name) in zip(owners, rows, strict=True):
             oids.setdefault(cand, []).append(int(oid))
@@ -154,6 +171,32 @@ class WhatIf:
         for cand, created in oids.items():
             self._live[cand] = tuple(created)
         self._created += len(rows)
+
+    def _drop_untracked(self) -> None:
+        """Drop hypothetical indexes a failed batch created before it failed."""
+        tracked = {oid for oids in self._live.values() for oid in oids}
+        rows = self.conn.execute("SELECT indexrelid FROM hypopg_list_indexes").fetchall()
+        self._drop([int(r[0]) for r in rows if int(r[0]) not in tracked])
+
+    def refused(self, candidates: Iterable[Candidate]) -> dict[Candidate, str]:
+        """The candidates the server will not create, each with its reason.
+
+        Only an expression key can be refused for what it is (a function that is not
+        IMMUTABLE, a type without a btree operator class), so each distinct expression key is
+        tried once on its own, and every candidate holding a refused key is refused with it.
+        No hypothetical index is live afterwards.
+        """
+        keys = sorted({(c.table, k) for c in candidates for k in c.columns if is_expression(k)})
+        bad: dict[tuple[TableName, str], str] = {}
+        self.use([])
+        for table, key in keys:
+            try:
+                self.use([Candidate(table, (key,))])
+            except CandidateRefused as exc:
+                bad[(table, key)] = exc.reason
+        self.use([])
+        return {c: bad[(c.table, k)] for c in candidates for k in c.columns
+                if (c.table, k) in bad}
 
     def _drop(self, oids: Sequence[int]) -> None:
         if oids:
@@ -182,8 +225,35 @@ class WhatIf:
             row = self.conn.execute(
                 "SELECT coalesce(sum(hypopg_relation_size(o)), 0)::bigint"
                 " FROM unnest(%s::oid[]) AS o", (list(self._live[candidate]),)).fetchone()
-            self._sizes[candidate] = int(row[0]) if row else 0
+            total = int(row[0]) if row else 0
+            if any(is_expression(k) for k in candidate.columns):
+                total = self._expression_index_size(candidate) or total
+            self._sizes[candidate] = total
         return self._sizes[candidate]
+
+    def _expression_index_size(self, candidate: Candidate) -> int | None:
+        """HypoPG's btree formula with better key widths (see `sizes`); None if unknown."""
+        table = self.catalog.table(candidate.table)
+        if table is None:
+            return None
+
+        def column_width(name: str) -> int:
+            column = table.column(name)
+            return column.stats.avg_width if column and column.stats else 0
+
+        widths = []
+        for key in (*candidate.columns, *candidate.include):
+            if not is_expression(key):
+                widths.append(column_width(key))
+                continue
+            query = sql.SQL("SELECT {} FROM {}.{}").format(
+                index_key(key), sql.Identifier(table.name.schema), sql.Identifier(table.name.name))
+            try:
+                planned = int(self.explain(query.as_string(self.conn)).plan.get("Plan Width", 0))
+            except StatementNotCostable:
+                return None
+            widths.append(expression_width(planned, [column_width(c) for c in key_columns(key)]))
+        return btree_size(table.rows, widths)
 
     def candidate_for(self, index_name: str) -> Candidate | None:
         """The candidate behind a hypothetical index name seen in a plan, if any."""

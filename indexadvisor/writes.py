@@ -19,7 +19,7 @@ import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from .model import Candidate, TableName
+from .model import Candidate, TableName, key_columns
 
 RANDOM_PAGE_COST = 4.0  # PostgreSQL's default random_page_cost: the leaf page written
 CPU_OPERATOR_COST = 0.0025
@@ -60,7 +60,8 @@ def _charged(candidate: Candidate, load: WriteLoad,
     if load.kind == "insert":
         return True
     if load.kind in ("update", "merge"):
-        return bool(load.columns & (set(candidate.columns) | set(candidate.include)))
+        keys = {c for key in candidate.columns for c in key_columns(key)}  # (lower(email)): email
+        return bool(load.columns & (keys | set(candidate.include)))
     return False
 
 

@@ -1,8 +1,15 @@
 """Classify every column occurrence of a resolved query into ColumnUse kinds.
 
-Only bare column references count for filters: ``lower(email) = 'x'`` is not an equality on
-``email`` (it is noted, for expression indexes later). Predicates count in WHERE and JOIN ... ON,
-under AND and OR; negated ones (``NOT IN``, ``NOT LIKE``, ``<>``) do not, except IS NOT NULL.
+A predicate on an expression is a use of that expression, not of its columns:
+``lower(email) = 'x'`` gives an EQ use of the key ``(lower(email))`` (see model.is_expression)
+and none of ``email``, because a btree on email cannot serve it. That holds for predicates,
+joins, ORDER BY, GROUP BY and DISTINCT, when the expression reads columns of one table reference
+only, plus constants (several columns are fine: ``(a + b) > 5`` gives the key ``(a + b)``, a
+legal index expression). An expression with a parameter, a subquery, an aggregate or a window,
+or one PostgreSQL's parser reads differently from sqlglot, gives no key and is only noted.
+Whether its functions are IMMUTABLE is for the server to say (whatif). Predicates count in WHERE
+and JOIN ... ON, under AND and OR; negated ones (``NOT IN``, ``NOT LIKE``, ``<>``) do not,
+except IS NOT NULL.
 """
 
 from __future__ import annotations
@@ -12,8 +19,9 @@ from collections.abc import Iterator
 from sqlglot import exp
 from sqlglot.optimizer.scope import Scope
 
+from indexadvisor.analyze.keys import START, ExpressionKeys
 from indexadvisor.analyze.resolve import BaseColumn, Ref, Resolver
-from indexadvisor.model import UseKind
+from indexadvisor.model import TableName, UseKind
 
 SET_PREFIX = "__indexadvisor_set_"  # projections standing for UPDATE SET values, not reads
 
@@ -21,10 +29,22 @@ Use = tuple[BaseColumn, UseKind]
 
 _RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 _GROUPING = (exp.Group, exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)
+# Where an expression around a column ends: predicates, connectives and clauses.
+_BOUNDARIES = (
+    exp.Predicate, exp.Connector, exp.Not, exp.Query, exp.Subquery, exp.Where, exp.Join,
+    exp.Having, exp.Qualify, exp.Ordered, exp.Order, exp.Group, exp.Rollup, exp.Cube,
+    exp.GroupingSets, exp.Alias, exp.Tuple, exp.Distinct, exp.Window, exp.Any, exp.All,
+    exp.Exists, exp.From, exp.Values, exp.Lambda, exp.Limit, exp.Offset,
+)
+_NOT_INDEXABLE = (exp.Query, exp.Placeholder, exp.Parameter, exp.AggFunc, exp.Window, exp.Star)
 
 
-def classify(resolver: Resolver) -> tuple[set[Use], set[str]]:
+def classify(resolver: Resolver,
+             keys: ExpressionKeys | None = None) -> tuple[set[Use], set[str]]:
     """Every (base column, kind) pair the query shows, plus notes on what was skipped.
+
+    With `keys` (the statement's text, its columns marked by `keys.mark_positions`), uses of
+    expressions come out too, as BaseColumn(table, "(expression key)").
 
     >>> from indexadvisor.analyze.resolve import qualified
     >>> from indexadvisor.analyze.schema import SchemaMap
@@ -44,13 +64,21 @@ def classify(resolver: Resolver) -> tuple[set[Use], set[str]]:
             if id(node) in seen:
                 continue
             seen.add(id(node))
-            uses.update(_Occurrence(resolver, scope, node, notes).uses())
+            uses.update(_Occurrence(resolver, scope, node, notes, keys).uses())
     return uses, notes | resolver.notes
 
 
 def _unparen(node: exp.Expr) -> exp.Expr:
     while isinstance(node, exp.Paren):
         node = node.this
+    return node
+
+
+def _expression_top(column: exp.Expr) -> exp.Expr:
+    """The largest expression around a column that only computes a value (may be itself)."""
+    node = column
+    while node.parent is not None and not isinstance(node.parent, _BOUNDARIES):
+        node = node.parent
     return node
 
 
@@ -94,10 +122,18 @@ def _under_exists(select: exp.Expr) -> bool:
 class _Occurrence:
     """One column node in one scope, and the uses its surroundings give it."""
 
-    def __init__(self, resolver: Resolver, scope: Scope, column: exp.Column, notes: set[str]):
+    def __init__(self, resolver: Resolver, scope: Scope, column: exp.Column, notes: set[str],
+                 keys: ExpressionKeys | None = None):
         self.resolver, self.scope, self.column, self.notes = resolver, scope, column, notes
+        self.keys = keys
         self.ref = resolver.ref(column, scope)
+        self.key: str | None = None  # the expression key this column's uses belong to
         self.node: exp.Expr = column
+        top = _expression_top(column)
+        if top is not column and not isinstance(_unparen(top), exp.Column):
+            found = self._expression_key(_unparen(top))
+            if found is not None:
+                self.key, self.node = found[1], top
         while isinstance(self.node.parent, exp.Paren):
             self.node = self.node.parent
         self.op = self.node.parent
@@ -109,8 +145,33 @@ class _Occurrence:
         kinds = list(self._filter_kinds()) + list(self._clause_kinds())
         for kind, column, scope in kinds:
             ref = self.ref if column is self.column else self.resolver.ref(column, scope)
-            if ref is not None and ref.base is not None:
+            if ref is None or ref.base is None:
+                continue
+            if column is self.column and self.key is not None and kind is not UseKind.PROJECT:
+                yield BaseColumn(ref.base.table, self.key), kind
+            else:
                 yield ref.base, kind
+
+    def _expression_key(self, expression: exp.Expr) -> tuple[TableName, str] | None:
+        """(table, key) of an expression over columns of one table reference, if indexable."""
+        if self.keys is None or expression.find(*_NOT_INDEXABLE):
+            return None
+        names: dict[int, str] = {}
+        source, table = None, None
+        for column in expression.find_all(exp.Column):
+            ref = self.resolver.ref(column, self.scope)
+            start = column.meta.get(START)
+            if ref is None or ref.base is None or not isinstance(start, int):
+                return None
+            if source is None:
+                source, table = ref.source, ref.base.table
+            elif ref.source is not source or ref.base.table != table:
+                return None
+            names[start] = ref.base.column
+        if table is None:
+            return None
+        key = self.keys.key(expression, names, self.resolver.schema.columns(table))
+        return (table, key) if key is not None else None
 
     def _alias_reference(self) -> Iterator[Use]:
         """ORDER BY / DISTINCT ON naming a select-list alias; anything else is unresolved."""
@@ -121,13 +182,16 @@ class _Occurrence:
             for projection in select.selects:
                 inner = projection.unalias()
                 if projection.alias_or_name == self.column.name and projection is not inner:
-                    ref = self.resolver.ref(inner, self.scope) if isinstance(
-                        inner, exp.Column
-                    ) else None
-                    if ref is not None and ref.base is not None:
+                    if isinstance(inner, exp.Column):
+                        ref = self.resolver.ref(inner, self.scope)
+                        base = ref.base if ref is not None else None
+                    else:  # an expression: ORDER BY day, day being date_trunc('day', ts)
+                        found = self._expression_key(_unparen(inner))
+                        base = BaseColumn(*found) if found is not None else None
+                    if base is not None:
                         for kind, _, _ in self._clause_kinds():
                             if kind is not UseKind.PROJECT:
-                                yield ref.base, kind
+                                yield base, kind
                     return
         self.notes.add(f"unresolved column {self.column.sql('postgres')}")
 

@@ -26,10 +26,11 @@ from sqlglot.errors import SqlglotError
 from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from indexadvisor.analyze.classify import SET_PREFIX, classify
+from indexadvisor.analyze.keys import ExpressionKeys, mark_positions
 from indexadvisor.analyze.parse import parse_statement
 from indexadvisor.analyze.resolve import Resolver, qualified
 from indexadvisor.analyze.schema import SchemaMap
-from indexadvisor.model import ColumnUse, TableName, quote_ident
+from indexadvisor.model import ColumnUse, TableName, key_sql, quote_ident
 
 
 class WrittenColumn(NamedTuple):
@@ -59,7 +60,7 @@ class Analysis:
         out = [f"kind {self.kind}"]
         out += [f"table {t}" for t in self.tables]
         out += [f"unknown {name}" for name in self.unknown_tables]
-        out += [f"{u.kind.value} {u.table}.{quote_ident(u.column)}" for u in self.uses]
+        out += [f"{u.kind.value} {u.table}.{key_sql(u.column)}" for u in self.uses]
         out += [f"written {w.table}.{quote_ident(w.column)}" for w in self.written_columns]
         out += [f"note {note}" for note in self.notes]
         return out
@@ -118,10 +119,12 @@ def _column_uses(
 ) -> None:
     """The sqlglot half: parse, rewrite DML, qualify, classify (each query on its own)."""
     tree = normalize_identifiers(sqlglot.parse_one(text, dialect="postgres"), dialect="postgres")
+    mark_positions(tree)
+    keys = ExpressionKeys(text)
     for root in _queries(tree, schema, written, notes):
         try:
             resolver = Resolver(qualified(root, schema), schema)
-            found, more_notes = classify(resolver)
+            found, more_notes = classify(resolver, keys)
         except SqlglotError as error:
             notes.add(f"sqlglot cannot resolve columns: {_first_line(error)}")
             continue
