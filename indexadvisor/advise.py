@@ -37,6 +37,7 @@ from .model import (
     Workload,
     is_expression,
 )
+from .partial import partial_candidates, partial_filters
 from .selection import ALGORITHMS, Limits, Selection
 from .whatif import StatementNotCostable, WhatIf
 from .writes import WriteLoad, index_write_cost
@@ -135,10 +136,15 @@ def advise(workload: Workload, conn: psycopg.Connection,
 
     distinct = distinct_map(catalog)
     proposed: dict[str, list[Candidate]] = {}
+    fraction: dict[Candidate, float] = {}  # partial candidates: share of rows they hold
     covered: dict[str, dict[Candidate, str]] = {}
     for item in analyzed:
         keys = query_candidates(item.analysis.uses, distinct, max_width=config.max_width)
-        keys += covering_candidates(keys, item.analysis.uses, catalog)
+        filters = partial_filters(item.query.samples, schema, catalog)
+        partials = partial_candidates(keys, filters)
+        for cand in partials:
+            fraction[cand] = min(f.fraction for f in filters if f.where == cand.where)
+        keys += covering_candidates(keys, item.analysis.uses, catalog) + partials
         fresh, existing = filter_existing(keys, catalog)
         proposed[item.query.fingerprint] = fresh
         covered[item.query.fingerprint] = existing
@@ -172,7 +178,8 @@ def advise(workload: Workload, conn: psycopg.Connection,
         rows = {name: table.rows for name, table in catalog.tables.items()}
         parents = {name: table.parent for name, table in catalog.tables.items()
                    if table.parent is not None}
-        write_cost = {c: index_write_cost(c, loads, rows, parents) for c in candidates}
+        write_cost = {c: fraction.get(c, 1.0) * index_write_cost(c, loads, rows, parents)
+                      for c in candidates}
 
         say(f"selecting among {len(candidates)} candidates ({config.algorithm})")
         everything = {item.query.fingerprint: costs.cost(item.costed, candidates).cost

@@ -14,10 +14,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 from itertools import combinations
 
 from .catalog import Catalog, Index, Table
+from .expressions import NotAnExpression, canonical_expression
 from .model import Candidate, ColumnUse, TableName, UseKind, is_expression, key_columns
+from .partial import strip_parens
 
 EQUALITY = frozenset({UseKind.EQ, UseKind.IN, UseKind.IS_NULL, UseKind.JOIN})
 RANGE = frozenset({UseKind.RANGE, UseKind.LIKE_PREFIX})
@@ -27,6 +30,8 @@ MAX_PER_TABLE = 40
 INDEXABLE_METHOD = "btree"
 MAX_COVERED = 8  # key + INCLUDE columns of a covering candidate, at most
 MIN_ALL_VISIBLE = 0.5  # index-only scans pay only where the visibility map is mostly set
+MAX_INCLUDE_SHARE = 0.5  # of the row's average width (narrow rows: MAX_INCLUDE_BYTES)
+MAX_INCLUDE_BYTES = 32
 
 
 @dataclass(frozen=True)
@@ -114,7 +119,8 @@ def covering_candidates(candidates: Iterable[Candidate], uses: Iterable[ColumnUs
                 or len(columns) > MAX_COVERED or not _mostly_visible(table)):
             continue
         rest = tuple(sorted(columns - set(cand.columns)))
-        if rest and not any(_is_expression(c) for c in rest):
+        if (rest and not any(_is_expression(c) for c in rest)
+                and not _single_row(cand, table) and _narrow(rest, table)):
             out.append(Candidate(cand.table, cand.columns, rest))
     return sorted(set(out))
 
@@ -123,8 +129,39 @@ def _mostly_visible(table: Table) -> bool:
     return table.pages > 0 and table.all_visible_pages >= MIN_ALL_VISIBLE * table.pages
 
 
+def _single_row(cand: Candidate, table: Table) -> bool:
+    """A key a unique index already pins to one row: an index-only scan saves one page."""
+    return any(index.unique and index.predicate is None and index.columns
+               and set(index.columns) <= set(cand.columns) for index in table.indexes)
+
+
+def _narrow(include: Iterable[str], table: Table) -> bool:
+    """INCLUDE columns that are not most of the row (else the index copies the table)."""
+    def width(name: str) -> int:
+        column = table.column(name)
+        return column.stats.avg_width if column and column.stats else 8
+
+    row = sum(width(c.name) for c in table.columns)
+    return sum(width(c) for c in include) <= max(MAX_INCLUDE_SHARE * row, MAX_INCLUDE_BYTES)
+
+
 def _is_expression(key: str) -> bool:
     return key.startswith("(")
+
+
+@lru_cache(maxsize=1024)
+def canonical_where(predicate: str | None) -> str | None:
+    """An index predicate as partial candidates spell it (pg_get_expr adds casts and parens).
+
+    >>> canonical_where("(status = 'pending'::text)")
+    "status = 'pending'"
+    """
+    if predicate is None:
+        return None
+    try:
+        return strip_parens(canonical_expression(predicate))
+    except NotAnExpression:
+        return predicate
 
 
 def covered_by(candidate: Candidate, indexes: Sequence[Index]) -> Index | None:
@@ -133,7 +170,7 @@ def covered_by(candidate: Candidate, indexes: Sequence[Index]) -> Index | None:
     for index in indexes:
         held = {c for c in index.columns if c is not None} | set(index.include)
         if (index.method == candidate.method and index.valid
-                and index.predicate == candidate.where
+                and canonical_where(index.predicate) == candidate.where
                 and index.columns[: len(candidate.columns)] == candidate.columns
                 and set(candidate.include) <= held):
             return index

@@ -7,6 +7,7 @@ order_lines_user_created_at_idx
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 
@@ -29,7 +30,13 @@ def _slug(text: str) -> str:
 
 def index_name(candidate: Candidate, suffix: str = "idx") -> str:
     """A readable index name within PostgreSQL's 63-byte limit."""
-    base = "_".join([_slug(candidate.table.name), *(_slug(c) for c in candidate.columns)])
+    parts = [_slug(candidate.table.name), *(_slug(c) for c in candidate.columns)]
+    if candidate.include:
+        parts.append("incl")
+    if candidate.where:
+        digest = hashlib.sha1(candidate.where.encode()).hexdigest()[:4]
+        parts.append(_slug(candidate.where)[:20].rstrip("_") + "_" + digest)
+    base = "_".join(parts)
     room = NAMEDATALEN - len(suffix) - 1
     return f"{base[:room].rstrip('_')}_{suffix}"
 
@@ -152,13 +159,17 @@ def check_roundtrip(ddl: str) -> str:
     return ddl
 
 
+_POSITIONS = frozenset({"location", "stmt_len", "stmt_location", "rexpr_list_start",
+                        "rexpr_list_end"})
+
+
 def _tree(text: str) -> object:
     """The parse tree as plain data, without source positions."""
 
     def clean(node: object) -> object:
         if isinstance(node, dict):
             return {k: clean(v) for k, v in node.items()
-                    if k not in ("location", "stmt_len", "stmt_location")}
+                    if k not in _POSITIONS}
         if isinstance(node, list):
             return [clean(v) for v in node]
         return node

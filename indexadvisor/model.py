@@ -197,7 +197,7 @@ class Workload:
     skipped: tuple[Skipped, ...] = ()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True)
 class Candidate:
     """A (hypothetical) index: key columns in order, INCLUDE columns, predicate, method.
 
@@ -210,6 +210,12 @@ class Candidate:
     include: tuple[str, ...] = ()
     where: str | None = None
     method: str = "btree"
+
+    def _order(self) -> tuple[TableName, tuple[str, ...], tuple[str, ...], str, str]:
+        return (self.table, self.columns, self.include, self.where or "", self.method)
+
+    def __lt__(self, other: Candidate) -> bool:
+        return self._order() < other._order()
 
     @property
     def label(self) -> str:

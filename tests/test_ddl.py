@@ -14,10 +14,12 @@ from indexadvisor.model import Candidate, TableName
 from .conftest import run_sql
 
 _names = st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=40)
+# A key "(...)" is an expression by convention (model.is_expression), never a column name.
+_columns = _names.filter(lambda n: not (n.startswith("(") and n.endswith(")")))
 
 
 @settings(max_examples=200, deadline=None)
-@given(_names, _names, st.lists(_names, min_size=1, max_size=3, unique=True))
+@given(_names, _names, st.lists(_columns, min_size=1, max_size=3, unique=True))
 def test_any_identifier_round_trips(schema: str, table: str, columns: list[str]) -> None:
     from indexadvisor.catalog import Catalog
 
