@@ -20,6 +20,7 @@ from .catalog import Catalog, read_catalog
 from .config import AdvisorConfig
 from .costing import CachedWhatIfCosts, CostedQuery
 from .ddl import create_index_ddl
+from .dropsim import DropVerdict, advise_drops
 from .errors import ConfigError
 from .model import (
     Candidate,
@@ -64,6 +65,7 @@ class Advice:
     cache_requests: int
     cache_hits: int
     elapsed_s: float
+    drops: tuple[DropVerdict, ...] = ()  # existing indexes to drop (or keep), see dropsim.py
 
     @property
     def cost_before(self) -> float:
@@ -96,11 +98,13 @@ class _Analyzed:
 
 def advise(workload: Workload, conn: psycopg.Connection,
            config: AdvisorConfig | None = None,
-           progress: Callable[[str], None] | None = None) -> Advice:
+           progress: Callable[[str], None] | None = None, *, sandbox: bool = False) -> Advice:
     """Run the whole advisor on `workload` against the database behind `conn`.
 
     `conn` must be a connection from `indexadvisor.db.connect` (read-only, guarded); nothing
-    is written to the database. `progress` is told the stage being worked on.
+    is written to the database. `progress` is told the stage being worked on. `sandbox=True`
+    only when `conn` is a throwaway database we created: drop advice may then simulate a
+    DROP INDEX in a rolled-back transaction there.
     """
     config = config or AdvisorConfig()
     say = progress or (lambda _message: None)
@@ -176,6 +180,14 @@ def advise(workload: Workload, conn: psycopg.Connection,
                                     used, final[key].existing, proposed[key],
                                     covered[key], selection, config)
 
+    # -- drop advice: existing indexes the database could lose (drops.py, dropsim.py) -------
+    say("pricing index drops")
+    drops = advise_drops(conn, catalog, [item.costed for item in costable],
+                         [r.candidate for r in recommendations], sandbox=sandbox,
+                         tables={item.query.fingerprint: item.analysis.tables
+                                 for item in costable})
+    # -- end of drop advice -------------------------------------------------------------------
+
     ordered = tuple(results[q.fingerprint] for q in workload.queries)
     weighted = {item.query.fingerprint: item.query.calls for item in costable}
     bounds = Bounds(
@@ -199,6 +211,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         cache_requests=costs.requests,
         cache_hits=costs.hits,
         elapsed_s=time.perf_counter() - started,
+        drops=drops,
     )
 
 

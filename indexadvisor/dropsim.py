@@ -1,0 +1,312 @@
+"""What dropping an index would cost the workload: a what-if drop, priced by the planner.
+
+Each workload query that reads the index's table is EXPLAINed with the index and without it:
+
+- HypoPG 1.4+: `hypopg_hide_index(oid)` hides it from the planner in this backend only
+  (`hypopg_unhide_index` right after, `hypopg_unhide_all_indexes` at the end); safe anywhere.
+- otherwise, ONLY in a sandbox we own (`sandbox=True`): `BEGIN; SET LOCAL lock_timeout;
+  DROP INDEX ...; EXPLAIN ...; ROLLBACK`. Nothing survives the rollback.
+- against a user's database with HypoPG < 1.4 nothing is dropped, not even in a transaction:
+  the verdict says the cost change was not measured.
+
+A drop that makes some query cost more than `max_increase` more is demoted to `keep`, with
+that query named. The cost change is the calls-weighted sum over the queries on the table.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+
+import psycopg
+from psycopg import sql
+
+from .catalog import Catalog
+from .costing import CostedQuery
+from .drops import DropCandidate, DropReason, find_drop_candidates, merge, redundant_after
+from .model import Candidate, TableName
+from .whatif import StatementNotCostable, WhatIf
+
+DEFAULT_MAX_INCREASE = 0.05  # a query 5% costlier without the index: the index earns its keep
+NOT_MEASURED = ("cost change not measured: needs HypoPG 1.4+ (hypopg_hide_index) or --sandbox "
+                "(a what-if DROP INDEX inside a rolled-back transaction)")
+
+
+class Verdict(StrEnum):
+    DROP = "drop"
+    KEEP = "keep"  # the workload uses it: dropping it would make a query costlier
+
+
+class Method(StrEnum):
+    """How a drop was simulated."""
+
+    HIDE = "hypopg_hide_index"
+    ROLLBACK = "drop_in_rolled_back_transaction"
+    NONE = "none"
+
+
+@dataclass(frozen=True)
+class QueryChange:
+    """One workload query's planner cost with the index and without it."""
+
+    fingerprint: str
+    text: str
+    source: str
+    calls: int
+    before: float
+    after: float
+
+    @property
+    def increase(self) -> float:
+        """Relative cost increase without the index (0.4 = 40% more)."""
+        return 0.0 if self.before <= 0 else (self.after - self.before) / self.before
+
+
+@dataclass(frozen=True)
+class DropVerdict:
+    """A drop candidate after the what-if: drop it, or keep it because the workload needs it."""
+
+    candidate: DropCandidate
+    verdict: Verdict
+    measured: bool
+    cost_change: float | None  # calls-weighted planner cost added by the drop; None: unknown
+    reason: str
+    method: Method = Method.NONE
+    changes: tuple[QueryChange, ...] = ()
+
+    @property
+    def queries(self) -> tuple[str, ...]:
+        """Fingerprints of the queries that cost more without the index."""
+        return tuple(sorted(c.fingerprint for c in self.changes if c.after > c.before * 1.0001))
+
+
+class DropNotMeasurable(Exception):
+    """The what-if drop itself failed (a lock timeout, a dependency): carries the reason."""
+
+
+def hide_supported(hypopg_version: str | None) -> bool:
+    """HypoPG 1.4.0 added hypopg_hide_index.
+
+    >>> hide_supported("1.3.1"), hide_supported("1.4.0"), hide_supported("2.0.0dev")
+    (False, True, True)
+    >>> hide_supported(None)
+    False
+    """
+    if not hypopg_version:
+        return False
+    numbers = [int(n) for n in re.findall(r"\d+", hypopg_version)[:2]]
+    return tuple(numbers) >= (1, 4)
+
+
+def measurement_method(hypopg_version: str | None, sandbox: bool) -> Method:
+    """Hide where HypoPG can; drop in a rolled-back transaction only in our own sandbox.
+
+    >>> measurement_method("1.3.1", sandbox=False), measurement_method("1.3.1", sandbox=True)
+    (<Method.NONE: 'none'>, <Method.ROLLBACK: 'drop_in_rolled_back_transaction'>)
+    >>> measurement_method("1.4.1", sandbox=False)
+    <Method.HIDE: 'hypopg_hide_index'>
+    """
+    if hide_supported(hypopg_version):
+        return Method.HIDE
+    return Method.ROLLBACK if sandbox else Method.NONE
+
+
+def _family(table: TableName, catalog: Catalog) -> frozenset[TableName]:
+    """A table with its ancestors (a query on the parent plans the partition's index) and its
+    descendants (a query on a partition plans the partitioned index's copy there)."""
+    family = {table}
+    up = catalog.table(table)
+    while up is not None and up.parent is not None:
+        family.add(up.parent)
+        up = catalog.table(up.parent)
+    for name, other in catalog.tables.items():
+        parent = other.parent
+        while parent is not None:
+            if parent == table:
+                family.add(name)
+                break
+            above = catalog.table(parent)
+            parent = above.parent if above is not None else None
+    return frozenset(family)
+
+
+def _fallback_tables(query: CostedQuery, catalog: Catalog) -> frozenset[TableName]:
+    """Tables a query reads when the caller did not say: its filtered columns' tables, and
+    the relations it names, matched by name."""
+    names = {rel.split(".")[-1].strip('"') for rel in query.query.relations}
+    found = {t for t, _ in query.leading}
+    found |= {t for t in catalog.tables if t.name in names or t.name.lower() in names}
+    return frozenset(found)
+
+
+def measure_drops(conn: psycopg.Connection, candidates: Sequence[DropCandidate],
+                  queries: Sequence[CostedQuery], *, catalog: Catalog, sandbox: bool = False,
+                  whatif: WhatIf | None = None,
+                  tables: Mapping[str, Collection[TableName]] | None = None,
+                  max_increase: float = DEFAULT_MAX_INCREASE,
+                  lock_timeout_ms: int = 1_000) -> tuple[DropVerdict, ...]:
+    """Price each candidate drop on the workload queries that read its table.
+
+    `tables` maps a query's fingerprint to the tables it reads (the analysis knows them);
+    without it they are guessed from the query's relations. `sandbox=True` only for a
+    database we created and own: there a drop is simulated with a real DROP INDEX that is
+    always rolled back. `whatif` reuses a running HypoPG session on `conn`.
+    """
+    if whatif is None:
+        with WhatIf(conn, catalog) as own:
+            return measure_drops(conn, candidates, queries, catalog=catalog, sandbox=sandbox,
+                                 whatif=own, tables=tables, max_increase=max_increase,
+                                 lock_timeout_ms=lock_timeout_ms)
+    method = measurement_method(catalog.hypopg_version, sandbox)
+    reads = {q.key: frozenset(tables[q.key]) if tables is not None and q.key in tables
+             else _fallback_tables(q, catalog) for q in queries}
+    session = _Session(whatif, method, lock_timeout_ms)
+    try:
+        return tuple(
+            _judge(cand, [q for q in queries if reads[q.key] & _family(cand.table, catalog)],
+                   session, max_increase)
+            for cand in candidates)
+    finally:
+        session.close()
+
+
+class _Session:
+    """Costs with and without one index, on the WhatIf session's connection."""
+
+    def __init__(self, whatif: WhatIf, method: Method, lock_timeout_ms: int) -> None:
+        self.whatif = whatif
+        self.conn = whatif.conn
+        self.method = method
+        self.lock_timeout_ms = lock_timeout_ms
+        self._before: dict[tuple[str, tuple[Candidate, ...]], float | None] = {}
+        self.hidden_any = False
+
+    def _cost(self, query: CostedQuery) -> float | None:
+        try:
+            return self.whatif.explain(query.text, query.params, query.param_count).cost
+        except StatementNotCostable:
+            return None
+
+    def before(self, query: CostedQuery, requires: tuple[Candidate, ...]) -> float | None:
+        key = (query.key, requires)
+        if key not in self._before:
+            self.whatif.use(requires)
+            self._before[key] = self._cost(query)
+        return self._before[key]
+
+    def without(self, cand: DropCandidate,
+                queries: Sequence[CostedQuery]) -> dict[str, float | None]:
+        """Each query's cost with `cand` gone (hidden, or dropped and rolled back)."""
+        self.whatif.use(cand.requires)
+        if self.method is Method.HIDE:
+            return self._hidden(cand, queries)
+        if self.method is Method.ROLLBACK:
+            return self._rolled_back(cand, queries)
+        raise AssertionError("no measurement method")
+
+    def _hidden(self, cand: DropCandidate,
+                queries: Sequence[CostedQuery]) -> dict[str, float | None]:
+        self.hidden_any = True
+        with self.conn.transaction():
+            for oid in cand.hide_oids:
+                self.conn.execute("SELECT hypopg_hide_index(%s)", (oid,))
+        try:
+            return {q.key: self._cost(q) for q in queries}
+        finally:
+            with self.conn.transaction():
+                for oid in cand.hide_oids:
+                    self.conn.execute("SELECT hypopg_unhide_index(%s)", (oid,))
+
+    def _rolled_back(self, cand: DropCandidate,
+                     queries: Sequence[CostedQuery]) -> dict[str, float | None]:
+        read_only = self.conn.read_only
+        self.conn.read_only = False
+        try:
+            with self.conn.transaction(force_rollback=True):
+                self.conn.execute(sql.SQL("SET LOCAL lock_timeout = {}").format(
+                    sql.Literal(self.lock_timeout_ms)))
+                try:
+                    self.conn.execute(sql.SQL("DROP INDEX {}.{}").format(
+                        sql.Identifier(cand.schema), sql.Identifier(cand.name)))
+                except psycopg.Error as exc:
+                    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    raise DropNotMeasurable(f"the what-if DROP INDEX failed: {text}") from None
+                return {q.key: self._cost(q) for q in queries}
+        finally:
+            self.conn.read_only = read_only
+
+    def close(self) -> None:
+        if self.hidden_any and not self.conn.closed:
+            with self.conn.transaction():
+                self.conn.execute("SELECT hypopg_unhide_all_indexes()")
+
+
+def _judge(cand: DropCandidate, queries: Sequence[CostedQuery], session: _Session,
+           max_increase: float) -> DropVerdict:
+    if cand.reason is DropReason.INVALID:
+        return DropVerdict(cand, Verdict.DROP, False, 0.0,
+                           "the planner never uses an invalid index: no plan changes")
+    if session.method is Method.NONE:
+        return DropVerdict(cand, Verdict.DROP, False, None, NOT_MEASURED)
+    if not queries:
+        return DropVerdict(cand, Verdict.DROP, True, 0.0,
+                           f"no workload query reads {cand.table}: no plan changes",
+                           session.method)
+    before = {q.key: session.before(q, cand.requires) for q in queries}
+    try:
+        after = session.without(cand, queries)
+    except DropNotMeasurable as exc:
+        return DropVerdict(cand, Verdict.DROP, False, None, f"cost change not measured: {exc}",
+                           session.method)
+    changes = tuple(
+        QueryChange(q.key, q.query.text, q.query.source, q.weight, b, a)
+        for q in queries
+        if (b := before[q.key]) is not None and (a := after.get(q.key)) is not None)
+    return _verdict(cand, changes, session.method, max_increase)
+
+
+def _short(text: str, width: int = 60) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _verdict(cand: DropCandidate, changes: tuple[QueryChange, ...], method: Method,
+             max_increase: float) -> DropVerdict:
+    """Keep the index when some query costs more than `max_increase` more without it."""
+    change = sum(c.calls * (c.after - c.before) for c in changes)
+    total = sum(c.calls * c.before for c in changes)
+    hurt = sorted((c for c in changes if c.increase > max_increase),
+                  key=lambda c: (-c.increase, c.fingerprint))
+    if hurt:
+        worst = hurt[0]
+        reason = (f"keep: {_short(worst.text)} ({worst.source}) costs "
+                  f"{100 * worst.increase:.0f}% more without it "
+                  f"({worst.before:,.2f} -> {worst.after:,.2f})")
+        if len(hurt) > 1:
+            reason += f"; {len(hurt) - 1} more quer{'ies' if len(hurt) > 2 else 'y'} too"
+        return DropVerdict(cand, Verdict.KEEP, True, change, reason, method, changes)
+    pct = 0.0 if total <= 0 else 100 * change / total
+    reason = (f"measured ({method.value}): the {len(changes)} workload quer"
+              f"{'ies' if len(changes) != 1 else 'y'} on {cand.table} cost {pct:+.1f}% "
+              f"without it, calls-weighted")
+    if cand.reason is DropReason.DUPLICATE:
+        reason += f"; its twin {cand.kept_by} serves the same plans"
+    return DropVerdict(cand, Verdict.DROP, True, change, reason, method, changes)
+
+
+def advise_drops(conn: psycopg.Connection, catalog: Catalog, queries: Sequence[CostedQuery],
+                 recommendations: Iterable[Candidate], *, sandbox: bool,
+                 tables: Mapping[str, Collection[TableName]] | None = None,
+                 max_increase: float = DEFAULT_MAX_INCREASE) -> tuple[DropVerdict, ...]:
+    """The whole drop advice of one run: candidates from the catalog (usage counters only
+    outside a sandbox: there they count our own load), those the recommended indexes make
+    redundant, each priced by a what-if drop."""
+    found = find_drop_candidates(catalog, include_unused=not sandbox)
+    after = redundant_after(list(recommendations), catalog)
+    candidates = merge(found, after)
+    if not candidates:
+        return ()
+    return measure_drops(conn, candidates, queries, catalog=catalog, sandbox=sandbox,
+                         tables=tables, max_increase=max_increase)
