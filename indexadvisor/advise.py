@@ -185,7 +185,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
     drops = advise_drops(conn, catalog, [item.costed for item in costable],
                          [r.candidate for r in recommendations], sandbox=sandbox,
                          tables={item.query.fingerprint: item.analysis.tables
-                                 for item in costable})
+                                 for item in costable}, loads=loads)
     # -- end of drop advice -------------------------------------------------------------------
 
     ordered = tuple(results[q.fingerprint] for q in workload.queries)

@@ -40,6 +40,7 @@ Index definitions are compared as PostgreSQL's own grammar reads them (pglast), 
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 import pglast
+from pglast.parser import parse_sql_json
 from pglast.stream import RawStream
 
 from .catalog import Catalog, Index
@@ -83,6 +85,8 @@ class DropCandidate:
     partitioned: bool = False
     schema: str = ""  # unquoted, as pg_catalog spells them
     name: str = ""
+    columns: frozenset[str] = frozenset()  # every column it depends on (keys, expressions,
+    #                                        INCLUDE, predicate): an UPDATE of one maintains it
 
 
 @dataclass(frozen=True)
@@ -153,6 +157,38 @@ def _bare_column(elem: pglast.ast.IndexElem) -> bool:
     return (elem.name is not None and elem.expr is None and not elem.collation
             and not elem.opclass and int(elem.ordering or 0) == 0  # SORTBY_DEFAULT
             and int(elem.nulls_ordering or 0) == 0)  # SORTBY_NULLS_DEFAULT
+
+
+def referenced_columns(definition: str) -> frozenset[str]:
+    """Every column a CREATE INDEX statement names: keys, expressions, INCLUDE, predicate.
+
+    >>> sorted(referenced_columns('CREATE INDEX i ON t (a, lower("B")) INCLUDE (c) WHERE d'))
+    ['B', 'a', 'c', 'd']
+    """
+    try:
+        tree = json.loads(parse_sql_json(definition))
+    except pglast.parser.ParseError:
+        return frozenset()
+    found: set[str] = set()
+
+    def walk(node: object) -> None:
+        if isinstance(node, dict):
+            elem = node.get("IndexElem")
+            if isinstance(elem, dict) and elem.get("name"):
+                found.add(str(elem["name"]))
+            ref = node.get("ColumnRef")
+            if isinstance(ref, dict):
+                names = [f["String"]["sval"] for f in ref.get("fields", ()) if "String" in f]
+                if names:
+                    found.add(names[-1])
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(tree)
+    return frozenset(found)
 
 
 def protection(index: Index) -> str | None:
@@ -235,6 +271,7 @@ def _candidate(index: Index, reason: DropReason, detail: str, indexes: _Indexes,
         hide_oids=tuple(leaf.oid for leaf in indexes.leaves(index) if leaf.oid is not None),
         kept_by=kept_by,
         requires=requires, partitioned=partitioned, schema=index.schema, name=index.name,
+        columns=referenced_columns(index.definition),
     )
 
 

@@ -10,7 +10,8 @@ Each workload query that reads the index's table is EXPLAINed with the index and
   the verdict says the cost change was not measured.
 
 A drop that makes some query cost more than `max_increase` more is demoted to `keep`, with
-that query named. The cost change is the calls-weighted sum over the queries on the table.
+that query named, unless the workload's writes save more maintenance than its reads lose. The
+cost change is the calls-weighted sum over the queries on the table.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from .costing import CostedQuery
 from .drops import DropCandidate, DropReason, find_drop_candidates, merge, redundant_after
 from .model import Candidate, TableName
 from .whatif import StatementNotCostable, WhatIf
+from .writes import WriteLoad, index_write_cost
 
 DEFAULT_MAX_INCREASE = 0.05  # a query 5% costlier without the index: the index earns its keep
 NOT_MEASURED = ("cost change not measured: needs HypoPG 1.4+ (hypopg_hide_index) or --sandbox "
@@ -75,6 +77,7 @@ class DropVerdict:
     reason: str
     method: Method = Method.NONE
     changes: tuple[QueryChange, ...] = ()
+    write_saving: float = 0.0  # calls-weighted maintenance the workload's writes stop paying
 
     @property
     def queries(self) -> tuple[str, ...]:
@@ -145,31 +148,43 @@ def measure_drops(conn: psycopg.Connection, candidates: Sequence[DropCandidate],
                   queries: Sequence[CostedQuery], *, catalog: Catalog, sandbox: bool = False,
                   whatif: WhatIf | None = None,
                   tables: Mapping[str, Collection[TableName]] | None = None,
+                  loads: Iterable[WriteLoad] = (),
                   max_increase: float = DEFAULT_MAX_INCREASE,
                   lock_timeout_ms: int = 1_000) -> tuple[DropVerdict, ...]:
     """Price each candidate drop on the workload queries that read its table.
 
     `tables` maps a query's fingerprint to the tables it reads (the analysis knows them);
-    without it they are guessed from the query's relations. `sandbox=True` only for a
-    database we created and own: there a drop is simulated with a real DROP INDEX that is
-    always rolled back. `whatif` reuses a running HypoPG session on `conn`.
+    without it they are guessed from the query's relations. `loads` are the workload's writes:
+    what they stop paying to maintain the index is weighed against what reads lose.
+    `sandbox=True` only for a database we created and own: there a drop is simulated with a
+    real DROP INDEX that is always rolled back. `whatif` reuses a HypoPG session on `conn`.
     """
     if whatif is None:
         with WhatIf(conn, catalog) as own:
             return measure_drops(conn, candidates, queries, catalog=catalog, sandbox=sandbox,
-                                 whatif=own, tables=tables, max_increase=max_increase,
-                                 lock_timeout_ms=lock_timeout_ms)
+                                 whatif=own, tables=tables, loads=loads,
+                                 max_increase=max_increase, lock_timeout_ms=lock_timeout_ms)
     method = measurement_method(catalog.hypopg_version, sandbox)
     reads = {q.key: frozenset(tables[q.key]) if tables is not None and q.key in tables
              else _fallback_tables(q, catalog) for q in queries}
+    writes = list(loads)
     session = _Session(whatif, method, lock_timeout_ms)
     try:
         return tuple(
             _judge(cand, [q for q in queries if reads[q.key] & _family(cand.table, catalog)],
-                   session, max_increase)
+                   session, max_increase, write_saving(cand, writes, catalog))
             for cand in candidates)
     finally:
         session.close()
+
+
+def write_saving(cand: DropCandidate, loads: Iterable[WriteLoad], catalog: Catalog) -> float:
+    """What the workload's writes pay to maintain the index (writes.py's price per entry):
+    every INSERT row, every UPDATE row that changes a column it depends on."""
+    rows = {name: table.rows for name, table in catalog.tables.items()}
+    parents = {name: t.parent for name, t in catalog.tables.items() if t.parent is not None}
+    as_candidate = Candidate(cand.table, tuple(sorted(cand.columns)))
+    return index_write_cost(as_candidate, loads, rows, parents)
 
 
 class _Session:
@@ -244,27 +259,28 @@ class _Session:
 
 
 def _judge(cand: DropCandidate, queries: Sequence[CostedQuery], session: _Session,
-           max_increase: float) -> DropVerdict:
+           max_increase: float, saving: float) -> DropVerdict:
     if cand.reason is DropReason.INVALID:
         return DropVerdict(cand, Verdict.DROP, False, 0.0,
-                           "the planner never uses an invalid index: no plan changes")
+                           "the planner never uses an invalid index: no plan changes",
+                           write_saving=saving)
     if session.method is Method.NONE:
-        return DropVerdict(cand, Verdict.DROP, False, None, NOT_MEASURED)
+        return DropVerdict(cand, Verdict.DROP, False, None, NOT_MEASURED, write_saving=saving)
     if not queries:
         return DropVerdict(cand, Verdict.DROP, True, 0.0,
                            f"no workload query reads {cand.table}: no plan changes",
-                           session.method)
+                           session.method, write_saving=saving)
     before = {q.key: session.before(q, cand.requires) for q in queries}
     try:
         after = session.without(cand, queries)
     except DropNotMeasurable as exc:
         return DropVerdict(cand, Verdict.DROP, False, None, f"cost change not measured: {exc}",
-                           session.method)
+                           session.method, write_saving=saving)
     changes = tuple(
         QueryChange(q.key, q.query.text, q.query.source, q.weight, b, a)
         for q in queries
         if (b := before[q.key]) is not None and (a := after.get(q.key)) is not None)
-    return _verdict(cand, changes, session.method, max_increase)
+    return _verdict(cand, changes, session.method, max_increase, saving)
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -273,40 +289,50 @@ def _short(text: str, width: int = 60) -> str:
 
 
 def _verdict(cand: DropCandidate, changes: tuple[QueryChange, ...], method: Method,
-             max_increase: float) -> DropVerdict:
-    """Keep the index when some query costs more than `max_increase` more without it."""
+             max_increase: float, saving: float = 0.0) -> DropVerdict:
+    """Keep the index when some query costs more than `max_increase` more without it and the
+    reads lose more than the writes save (both calls-weighted planner units)."""
     change = sum(c.calls * (c.after - c.before) for c in changes)
     total = sum(c.calls * c.before for c in changes)
     hurt = sorted((c for c in changes if c.increase > max_increase),
                   key=lambda c: (-c.increase, c.fingerprint))
     if hurt:
         worst = hurt[0]
-        reason = (f"keep: {_short(worst.text)} ({worst.source}) costs "
-                  f"{100 * worst.increase:.0f}% more without it "
-                  f"({worst.before:,.2f} -> {worst.after:,.2f})")
+        said = (f"{_short(worst.text)} ({worst.source}) costs {100 * worst.increase:.0f}% "
+                f"more without it ({worst.before:,.2f} -> {worst.after:,.2f})")
         if len(hurt) > 1:
-            reason += f"; {len(hurt) - 1} more quer{'ies' if len(hurt) > 2 else 'y'} too"
-        return DropVerdict(cand, Verdict.KEEP, True, change, reason, method, changes)
+            said += f"; {len(hurt) - 1} more quer{'ies' if len(hurt) > 2 else 'y'} too"
+        if change > saving:
+            if saving > 0:
+                said += (f"; reads would lose {change:,.2f}, writes save only {saving:,.2f} "
+                         "(calls-weighted)")
+            return DropVerdict(cand, Verdict.KEEP, True, change, "keep: " + said, method,
+                               changes, saving)
+        return DropVerdict(cand, Verdict.DROP, True, change,
+                           f"drop: {said}, but the workload's writes save more than its reads "
+                           f"lose ({saving:,.2f} vs {change:,.2f}, calls-weighted)",
+                           method, changes, saving)
     pct = 0.0 if total <= 0 else 100 * change / total
     reason = (f"measured ({method.value}): the {len(changes)} workload quer"
               f"{'ies' if len(changes) != 1 else 'y'} on {cand.table} cost {pct:+.1f}% "
               f"without it, calls-weighted")
     if cand.reason is DropReason.DUPLICATE:
         reason += f"; its twin {cand.kept_by} serves the same plans"
-    return DropVerdict(cand, Verdict.DROP, True, change, reason, method, changes)
+    return DropVerdict(cand, Verdict.DROP, True, change, reason, method, changes, saving)
 
 
 def advise_drops(conn: psycopg.Connection, catalog: Catalog, queries: Sequence[CostedQuery],
                  recommendations: Iterable[Candidate], *, sandbox: bool,
                  tables: Mapping[str, Collection[TableName]] | None = None,
+                 loads: Iterable[WriteLoad] = (),
                  max_increase: float = DEFAULT_MAX_INCREASE) -> tuple[DropVerdict, ...]:
     """The whole drop advice of one run: candidates from the catalog (usage counters only
     outside a sandbox: there they count our own load), those the recommended indexes make
-    redundant, each priced by a what-if drop."""
+    redundant, each priced by a what-if drop, with the write maintenance it saves."""
     found = find_drop_candidates(catalog, include_unused=not sandbox)
     after = redundant_after(list(recommendations), catalog)
     candidates = merge(found, after)
     if not candidates:
         return ()
     return measure_drops(conn, candidates, queries, catalog=catalog, sandbox=sandbox,
-                         tables=tables, max_increase=max_increase)
+                         tables=tables, loads=loads, max_increase=max_increase)

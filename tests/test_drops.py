@@ -27,6 +27,7 @@ from indexadvisor.drops import (
 from indexadvisor.dropsim import NOT_MEASURED, Method, Verdict, hide_supported, measure_drops
 from indexadvisor.model import Candidate, Query, Statement, TableName
 from indexadvisor.report import render_json
+from indexadvisor.writes import btree_insert_cost
 
 from .conftest import run_sql
 
@@ -313,12 +314,28 @@ def test_never_dropped_against_a_dsn_with_old_hypopg(mdb: str) -> None:
 
 def test_advise_reports_drops(mdb: str) -> None:
     workload = collect([Statement("SELECT * FROM m WHERE c = 42", "app.sql:1", calls=50),
-                        Statement("SELECT * FROM m WHERE a = 3 AND b = 2", "app.sql:2")])
+                        Statement("SELECT * FROM m WHERE a = 3 AND b = 2", "app.sql:2"),
+                        Statement("INSERT INTO m VALUES (1, 2, 3, 4)", "app.sql:3", calls=900),
+                        Statement("UPDATE m SET c = c + 1 WHERE c = 5", "app.sql:4", calls=7),
+                        Statement("SELECT * FROM m WHERE b = 7 AND c BETWEEN 10 AND 900",
+                                  "app.sql:5", calls=500)])
     with connect(mdb) as conn:
         advice = advise(workload, conn, sandbox=True)
     by = {d.candidate.index: d for d in advice.drops}
     assert by["public.m_a_twin"].verdict is Verdict.DROP
     assert "public.m_c" not in by  # in a sandbox the usage counters mean nothing
+    # every INSERT row maintains it; the UPDATE of c does not touch it
+    assert by["public.m_a_twin"].write_saving == pytest.approx(
+        900 * btree_insert_cost(100_000), rel=0.01)
+    # the recommended (b, c) makes m_b redundant: measured with (b, c) live
+    assert [r.candidate for r in advice.recommendations] == [Candidate(M, ("b", "c"))]
+    m_b = by["public.m_b"]
+    assert m_b.candidate.reason is DropReason.SUPERSEDED and m_b.measured
+    assert m_b.candidate.requires == (Candidate(M, ("b", "c")),)
+    assert m_b.verdict is Verdict.DROP and m_b.cost_change is not None
+    assert m_b.cost_change < m_b.write_saving  # writes save more than the reads lose
+    for verdict in advice.drops:  # each kept index is named by no other drop
+        assert verdict.candidate.index not in {d.candidate.kept_by for d in advice.drops}
     doc = json.loads(render_json(advice))
     (entry,) = [d for d in doc["drops"] if d["index"] == "public.m_a_twin"]
     assert {"index", "table", "reason", "detail", "ddl", "size_bytes", "cost_change",
@@ -397,3 +414,19 @@ def test_property_drops_are_always_backed_by_an_index_that_stays(indexes: list[I
                 (s := shape_of(i.definition)) is not None
                 and (s.lookup == gone.lookup or s.covers(gone))
                 for i in indexes if i.qualified_name not in proposed)
+
+
+def test_verdict_weighs_what_reads_lose_against_what_writes_save() -> None:
+    from indexadvisor.dropsim import QueryChange, _verdict
+
+    cand = DropCandidate("public.m_b", M, DropReason.UNUSED, "", 8192, "DROP INDEX ...")
+    hurt = (QueryChange("q1", "SELECT 1", "a.sql:1", 10, 100.0, 150.0),
+            QueryChange("q2", "SELECT 2", "a.sql:2", 5, 100.0, 100.0))
+    kept = _verdict(cand, hurt, Method.ROLLBACK, 0.05)
+    assert kept.verdict is Verdict.KEEP and kept.cost_change == 500.0
+    assert kept.reason.startswith("keep: SELECT 1 (a.sql:1) costs 50% more without it")
+    assert kept.queries == ("q1",)
+    dropped = _verdict(cand, hurt, Method.ROLLBACK, 0.05, saving=501.0)
+    assert dropped.verdict is Verdict.DROP and "writes save more" in dropped.reason
+    small = (QueryChange("q1", "SELECT 1", "a.sql:1", 10, 100.0, 104.0),)
+    assert _verdict(cand, small, Method.ROLLBACK, 0.05).verdict is Verdict.DROP

@@ -118,6 +118,7 @@ def _drop(d: DropVerdict) -> dict[str, Any]:
         "ddl": c.ddl,
         "size_bytes": c.size_bytes,
         "cost_change": _round(d.cost_change),
+        "write_saving": _round(d.write_saving),
         "measured": d.measured,
         "verdict": d.verdict.value,
         "verdict_reason": d.reason,

@@ -100,6 +100,7 @@ def _render_drops(advice: Advice, console: Console) -> None:
     drops.add_column("reason")
     drops.add_column("size", justify="right")
     drops.add_column("cost change", justify="right")
+    drops.add_column("writes saved", justify="right")
     for d in sorted(advice.drops, key=lambda d: (d.verdict != Verdict.DROP, d.candidate.table,
                                                  d.candidate.index)):
         c = d.candidate
@@ -109,5 +110,5 @@ def _render_drops(advice: Advice, console: Console) -> None:
             body.append(Text(c.ddl, style="dim"))
         drops.add_row(Text(d.verdict.value, style="green" if d.verdict == Verdict.DROP
                            else "yellow"), Group(*body), c.reason.value,
-                      format_size(c.size_bytes), change)
+                      format_size(c.size_bytes), change, f"{d.write_saving:,.0f}")
     console.print(drops)
