@@ -87,6 +87,7 @@ class DropCandidate:
     name: str = ""
     columns: frozenset[str] = frozenset()  # every column it depends on (keys, expressions,
     #                                        INCLUDE, predicate): an UPDATE of one maintains it
+    plan_names: frozenset[str] = frozenset()  # "Index Name"s a plan shows for it (partitions')
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ def _candidate(index: Index, reason: DropReason, detail: str, indexes: _Indexes,
         kept_by=kept_by,
         requires=requires, partitioned=partitioned, schema=index.schema, name=index.name,
         columns=referenced_columns(index.definition),
+        plan_names=frozenset({index.name, *(leaf.name for leaf in indexes.leaves(index))}),
     )
 
 

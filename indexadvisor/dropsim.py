@@ -28,7 +28,7 @@ from .catalog import Catalog
 from .costing import CostedQuery
 from .drops import DropCandidate, DropReason, find_drop_candidates, merge, redundant_after
 from .model import Candidate, TableName
-from .whatif import StatementNotCostable, WhatIf
+from .whatif import Plan, StatementNotCostable, WhatIf
 from .writes import WriteLoad, index_write_cost
 
 DEFAULT_MAX_INCREASE = 0.05  # a query 5% costlier without the index: the index earns its keep
@@ -78,11 +78,8 @@ class DropVerdict:
     method: Method = Method.NONE
     changes: tuple[QueryChange, ...] = ()
     write_saving: float = 0.0  # calls-weighted maintenance the workload's writes stop paying
-
-    @property
-    def queries(self) -> tuple[str, ...]:
-        """Fingerprints of the queries that cost more without the index."""
-        return tuple(sorted(c.fingerprint for c in self.changes if c.after > c.before * 1.0001))
+    queries: tuple[str, ...] = ()  # fingerprints of the queries that cost more without it
+    #                                (not measured: whose current plans read it)
 
 
 class DropNotMeasurable(Exception):
@@ -195,20 +192,25 @@ class _Session:
         self.conn = whatif.conn
         self.method = method
         self.lock_timeout_ms = lock_timeout_ms
-        self._before: dict[tuple[str, tuple[Candidate, ...]], float | None] = {}
+        self._before: dict[tuple[str, tuple[Candidate, ...]], Plan | None] = {}
         self.hidden_any = False
 
-    def _cost(self, query: CostedQuery) -> float | None:
+    def _plan(self, query: CostedQuery) -> Plan | None:
         try:
-            return self.whatif.explain(query.text, query.params, query.param_count).cost
+            return self.whatif.explain(query.text, query.params, query.param_count)
         except StatementNotCostable:
             return None
 
-    def before(self, query: CostedQuery, requires: tuple[Candidate, ...]) -> float | None:
+    def _cost(self, query: CostedQuery) -> float | None:
+        plan = self._plan(query)
+        return None if plan is None else plan.cost
+
+    def before(self, query: CostedQuery, requires: tuple[Candidate, ...]) -> Plan | None:
+        """The query's plan with every index in place (and `requires` live)."""
         key = (query.key, requires)
         if key not in self._before:
             self.whatif.use(requires)
-            self._before[key] = self._cost(query)
+            self._before[key] = self._plan(query)
         return self._before[key]
 
     def without(self, cand: DropCandidate,
@@ -264,13 +266,14 @@ def _judge(cand: DropCandidate, queries: Sequence[CostedQuery], session: _Sessio
         return DropVerdict(cand, Verdict.DROP, False, 0.0,
                            "the planner never uses an invalid index: no plan changes",
                            write_saving=saving)
-    if session.method is Method.NONE:
-        return DropVerdict(cand, Verdict.DROP, False, None, NOT_MEASURED, write_saving=saving)
     if not queries:
         return DropVerdict(cand, Verdict.DROP, True, 0.0,
                            f"no workload query reads {cand.table}: no plan changes",
                            session.method, write_saving=saving)
-    before = {q.key: session.before(q, cand.requires) for q in queries}
+    plans = {q.key: session.before(q, cand.requires) for q in queries}
+    if session.method is Method.NONE:
+        return _unmeasured(cand, queries, plans, saving)
+    before = {k: None if plan is None else plan.cost for k, plan in plans.items()}
     try:
         after = session.without(cand, queries)
     except DropNotMeasurable as exc:
@@ -281,6 +284,32 @@ def _judge(cand: DropCandidate, queries: Sequence[CostedQuery], session: _Sessio
         for q in queries
         if (b := before[q.key]) is not None and (a := after.get(q.key)) is not None)
     return _verdict(cand, changes, session.method, max_increase, saving)
+
+
+def _unmeasured(cand: DropCandidate, queries: Sequence[CostedQuery],
+                plans: Mapping[str, Plan | None], saving: float) -> DropVerdict:
+    """No what-if drop possible: the current plans still tell whether the workload reads it.
+
+    A plan that reads the index would change without it, so the index is kept until measured
+    (a duplicate's twin serves the same plans, so that one may still go).
+    """
+    readers = [q for q in queries
+               if (plan := plans.get(q.key)) is not None
+               and cand.plan_names & set(plan.index_names)]
+    keys = tuple(sorted(q.key for q in readers))
+    if not readers:
+        return DropVerdict(cand, Verdict.DROP, False, None,
+                           NOT_MEASURED + "; no workload query's current plan reads it",
+                           write_saving=saving)
+    first = min(readers, key=lambda q: (-q.weight, q.key))
+    said = (f"the current plan of {_short(first.query.text)} ({first.query.source}) reads it"
+            + (f", and {len(readers) - 1} more" if len(readers) > 1 else ""))
+    if cand.reason is DropReason.DUPLICATE:
+        return DropVerdict(cand, Verdict.DROP, False, None,
+                           f"{NOT_MEASURED}; {said}, but its twin {cand.kept_by} serves the "
+                           "same plans", write_saving=saving, queries=keys)
+    return DropVerdict(cand, Verdict.KEEP, False, None,
+                       f"keep: {said}; {NOT_MEASURED}", write_saving=saving, queries=keys)
 
 
 def _short(text: str, width: int = 60) -> str:
@@ -294,6 +323,7 @@ def _verdict(cand: DropCandidate, changes: tuple[QueryChange, ...], method: Meth
     reads lose more than the writes save (both calls-weighted planner units)."""
     change = sum(c.calls * (c.after - c.before) for c in changes)
     total = sum(c.calls * c.before for c in changes)
+    costlier = tuple(sorted(c.fingerprint for c in changes if c.after > c.before * 1.0001))
     hurt = sorted((c for c in changes if c.increase > max_increase),
                   key=lambda c: (-c.increase, c.fingerprint))
     if hurt:
@@ -307,18 +337,19 @@ def _verdict(cand: DropCandidate, changes: tuple[QueryChange, ...], method: Meth
                 said += (f"; reads would lose {change:,.2f}, writes save only {saving:,.2f} "
                          "(calls-weighted)")
             return DropVerdict(cand, Verdict.KEEP, True, change, "keep: " + said, method,
-                               changes, saving)
+                               changes, saving, costlier)
         return DropVerdict(cand, Verdict.DROP, True, change,
                            f"drop: {said}, but the workload's writes save more than its reads "
                            f"lose ({saving:,.2f} vs {change:,.2f}, calls-weighted)",
-                           method, changes, saving)
+                           method, changes, saving, costlier)
     pct = 0.0 if total <= 0 else 100 * change / total
     reason = (f"measured ({method.value}): the {len(changes)} workload quer"
               f"{'ies' if len(changes) != 1 else 'y'} on {cand.table} cost {pct:+.1f}% "
               f"without it, calls-weighted")
     if cand.reason is DropReason.DUPLICATE:
         reason += f"; its twin {cand.kept_by} serves the same plans"
-    return DropVerdict(cand, Verdict.DROP, True, change, reason, method, changes, saving)
+    return DropVerdict(cand, Verdict.DROP, True, change, reason, method, changes, saving,
+                       costlier)
 
 
 def advise_drops(conn: psycopg.Connection, catalog: Catalog, queries: Sequence[CostedQuery],

@@ -300,16 +300,25 @@ def test_superseded_is_measured_with_the_new_index_live(mdb: str) -> None:
 
 
 def test_never_dropped_against_a_dsn_with_old_hypopg(mdb: str) -> None:
+    before = _index_set(mdb)
     with connect(mdb) as conn:
         cat = read_catalog(conn)
         if hide_supported(cat.hypopg_version):
             pytest.skip("HypoPG 1.4+ hides indexes instead")
         found = find_drop_candidates(cat)
-        verdicts = measure_drops(conn, found, WORKLOAD, catalog=cat, sandbox=False)
-    assert verdicts and all(not v.measured and v.reason == NOT_MEASURED
-                            and v.cost_change is None and v.verdict is Verdict.DROP
-                            for v in verdicts)
+        workload = [*WORKLOAD, _query("SELECT * FROM m WHERE a = 7", 5, "a")]
+        verdicts = {v.candidate.index: v for v in measure_drops(
+            conn, found, workload, catalog=cat, sandbox=False)}
+    assert _index_set(mdb) == before
+    assert all(not v.measured and NOT_MEASURED in v.reason and v.cost_change is None
+               and v.method is Method.NONE for v in verdicts.values())
     assert "HypoPG 1.4+" in NOT_MEASURED and "--sandbox" in NOT_MEASURED
+    # the current plans still show what the workload reads: such an index is kept
+    m_c = verdicts["public.m_c"]
+    assert m_c.verdict is Verdict.KEEP and m_c.queries == (WORKLOAD[0].key,)
+    assert "SELECT * FROM m WHERE c = 42" in m_c.reason
+    # ... but a duplicate's twin serves the same plans, read or not
+    assert verdicts["public.m_a_twin"].verdict is Verdict.DROP
 
 
 def test_advise_reports_drops(mdb: str) -> None:
