@@ -18,8 +18,9 @@ Never proposed: indexes backing a constraint (primary key, unique, exclusion), i
 foreign key needs, the replica identity, partition indexes attached to a partitioned index
 (the parent index is the one to drop), indexes being built right now, system schemas; a unique
 index goes only as an exact duplicate of another unique index (it enforces uniqueness even
-without a constraint). Every drop names an index that stays and serves instead, so twins are
-never both proposed.
+without a constraint). Every duplicate or prefix drop names an index that stays and serves
+instead, so twins are never both proposed; a kept twin that a wider index covers too is left
+for the next run (after its twin is gone it shows up as prefix-redundant).
 
 Index definitions are compared as PostgreSQL's own grammar reads them (pglast), not as text.
 
@@ -253,7 +254,7 @@ def _ddl(index: Index, partitioned: bool) -> str:
 
 
 _PARTITIONED_NOTE = (
-    " Plain DROP INDEX: PostgreSQL refuses DROP INDEX CONCURRENTLY on a partitioned index; "
+    "Plain DROP INDEX: PostgreSQL refuses DROP INDEX CONCURRENTLY on a partitioned index; "
     "it drops the partitions' indexes too and holds an ACCESS EXCLUSIVE lock on the table and "
     "its partitions while it runs (brief; set a lock_timeout).")
 
@@ -262,10 +263,12 @@ def _candidate(index: Index, reason: DropReason, detail: str, indexes: _Indexes,
                kept_by: str | None = None,
                requires: tuple[Candidate, ...] = ()) -> DropCandidate:
     partitioned = _partitioned(index, indexes.catalog)
+    notes = [detail.rstrip(".") + "."]
     if partitioned:
-        detail += _PARTITIONED_NOTE
+        notes.append(_PARTITIONED_NOTE)
     if index.clustered:
-        detail += " The table is CLUSTERed on it: a later CLUSTER must name another index."
+        notes.append("The table is CLUSTERed on it: a later CLUSTER must name another index.")
+    detail = " ".join(notes)
     return DropCandidate(
         index=index.qualified_name, table=index.table, reason=reason, detail=detail,
         size_bytes=indexes.size(index), ddl=_ddl(index, partitioned), oid=index.oid,

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from dataclasses import replace
+from pathlib import Path
 
+import pglast
 import psycopg
 import pytest
 from hypothesis import given, settings
@@ -351,6 +354,64 @@ def test_advise_reports_drops(mdb: str) -> None:
             "measured", "verdict"} <= set(entry)
     assert entry["reason"] == "duplicate" and entry["measured"] is True
     assert entry["ddl"] == "DROP INDEX CONCURRENTLY IF EXISTS public.m_a_twin;"
+
+
+# -- golden files on the pure logic ---------------------------------------------------------
+
+GOLDEN = Path(__file__).parent / "golden" / "drops"
+CASES = sorted(GOLDEN.glob("*.idx"))
+
+
+def _golden_catalog(text: str) -> Catalog:
+    """`name | flags | definition` lines: a catalog without a server (oids in line order)."""
+    tables: dict[TableName, list[Index]] = {}
+    for oid, line in enumerate(text.splitlines(), 100):
+        if not line.strip() or line.startswith("#"):
+            continue
+        name, flags, definition = (part.strip() for part in line.split("|"))
+        words = dict(w.partition("=")[::2] for w in flags.split())
+        stmt = pglast.parse_sql(definition)[0].stmt
+        table = TableName(stmt.relation.schemaname or "public", stmt.relation.relname)
+        shape = shape_of(definition)
+        assert shape is not None
+        tables.setdefault(table, []).append(Index(
+            name=name, schema="public", table=table, columns=(), include=(),
+            method=shape.method, unique=shape.unique, primary="primary" in words,
+            constraint=words.get("constraint"), predicate=shape.where, definition=definition,
+            size_bytes=8192, scans=int(words["scans"]), valid="invalid" not in words, oid=oid,
+            parent_oid=1 if "child" in words else None, replica_identity="replident" in words,
+            clustered="clustered" in words,
+            foreign_keys=(words["fk"],) if "fk" in words else ()))
+    return Catalog(150000, "15", "1.3.1", None, ("public",), {
+        name: Table(name, "r", (), tuple(idx), 1000, 10, 0, 81920)
+        for name, idx in tables.items()})
+
+
+def check_golden(case: Path) -> None:
+    catalog = _golden_catalog(case.read_text())
+    drops = find_drop_candidates(catalog)
+    lines = []
+    for d in drops:
+        lines.append(f"{d.index} {d.reason.value}"
+                     + (f" kept_by={d.kept_by}" if d.kept_by else ""))
+        lines.append(f"  {d.detail}")
+    gone = {d.index for d in drops}
+    for table in catalog.tables.values():
+        for idx in table.indexes:
+            if idx.qualified_name not in gone:
+                lines.append(f"{idx.qualified_name} stays"
+                             + (f": {why}" if (why := protection(idx)) else ""))
+    actual = "\n".join(lines) + "\n"
+    expected = case.with_suffix(".expected")
+    if os.environ.get("INDEXADVISOR_UPDATE_GOLDEN") == "1":
+        expected.write_text(actual)
+    assert expected.exists(), f"missing {expected.name}: run with INDEXADVISOR_UPDATE_GOLDEN=1"
+    assert actual == expected.read_text()
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])
+def test_golden(case: Path) -> None:
+    check_golden(case)
 
 
 # -- property tests on the pure logic ---------------------------------------------------------
