@@ -226,9 +226,12 @@ class _Session:
     def _hidden(self, cand: DropCandidate,
                 queries: Sequence[CostedQuery]) -> dict[str, float | None]:
         self.hidden_any = True
-        with self.conn.transaction():
-            for oid in cand.hide_oids:
-                self.conn.execute("SELECT hypopg_hide_index(%s)", (oid,))
+        try:
+            with self.conn.transaction():
+                for oid in cand.hide_oids:
+                    self.conn.execute("SELECT hypopg_hide_index(%s)", (oid,))
+        except psycopg.Error as exc:
+            raise DropNotMeasurable(f"hypopg_hide_index failed: {_first_line(exc)}") from None
         try:
             return {q.key: self._cost(q) for q in queries}
         finally:
@@ -248,16 +251,24 @@ class _Session:
                     self.conn.execute(sql.SQL("DROP INDEX {}.{}").format(
                         sql.Identifier(cand.schema), sql.Identifier(cand.name)))
                 except psycopg.Error as exc:
-                    text = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                    raise DropNotMeasurable(f"the what-if DROP INDEX failed: {text}") from None
+                    raise DropNotMeasurable(
+                        f"the what-if DROP INDEX failed: {_first_line(exc)}") from None
                 return {q.key: self._cost(q) for q in queries}
         finally:
             self.conn.read_only = read_only
 
     def close(self) -> None:
         if self.hidden_any and not self.conn.closed:
-            with self.conn.transaction():
-                self.conn.execute("SELECT hypopg_unhide_all_indexes()")
+            try:
+                with self.conn.transaction():
+                    self.conn.execute("SELECT hypopg_unhide_all_indexes()")
+            except psycopg.Error:
+                pass  # backend state only: gone with the connection anyway
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
 
 
 def _judge(cand: DropCandidate, queries: Sequence[CostedQuery], session: _Session,

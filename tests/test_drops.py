@@ -302,6 +302,18 @@ def test_superseded_is_measured_with_the_new_index_live(mdb: str) -> None:
     assert verdict.verdict is Verdict.DROP and alone.verdict is Verdict.KEEP
 
 
+def test_a_failing_what_if_drop_is_reported_not_fatal(mdb: str) -> None:
+    ghost = DropCandidate("public.ghost", M, DropReason.UNUSED, "", 0,
+                          "DROP INDEX CONCURRENTLY IF EXISTS public.ghost;",
+                          schema="public", name="ghost")
+    with connect(mdb) as conn:
+        cat = read_catalog(conn)
+        (verdict,) = measure_drops(conn, [ghost], WORKLOAD, catalog=cat, sandbox=True)
+        assert conn.read_only and conn.execute("SELECT 1").fetchone() == (1,)
+    assert not verdict.measured and verdict.cost_change is None
+    assert 'the what-if DROP INDEX failed: index "ghost" does not exist' in verdict.reason
+
+
 def test_never_dropped_against_a_dsn_with_old_hypopg(mdb: str) -> None:
     before = _index_set(mdb)
     with connect(mdb) as conn:
