@@ -27,6 +27,7 @@ from .catalog import Catalog, read_catalog
 from .config import AdvisorConfig
 from .costing import CachedWhatIfCosts, CostedQuery
 from .ddl import create_index_ddl
+from .dropsim import DropVerdict, advise_drops
 from .errors import ConfigError
 from .model import (
     Candidate,
@@ -73,6 +74,7 @@ class Advice:
     cache_requests: int
     cache_hits: int
     elapsed_s: float
+    drops: tuple[DropVerdict, ...] = ()  # existing indexes to drop (or keep), see dropsim.py
 
     @property
     def cost_before(self) -> float:
@@ -105,11 +107,13 @@ class _Analyzed:
 
 def advise(workload: Workload, conn: psycopg.Connection,
            config: AdvisorConfig | None = None,
-           progress: Callable[[str], None] | None = None) -> Advice:
+           progress: Callable[[str], None] | None = None, *, sandbox: bool = False) -> Advice:
     """Run the whole advisor on `workload` against the database behind `conn`.
 
     `conn` must be a connection from `indexadvisor.db.connect` (read-only, guarded); nothing
-    is written to the database. `progress` is told the stage being worked on.
+    is written to the database. `progress` is told the stage being worked on. `sandbox=True`
+    only when `conn` is a throwaway database we created: drop advice may then simulate a
+    DROP INDEX in a rolled-back transaction there.
     """
     config = config or AdvisorConfig()
     say = progress or (lambda _message: None)
@@ -140,11 +144,13 @@ def advise(workload: Workload, conn: psycopg.Connection,
     covered: dict[str, dict[Candidate, str]] = {}
     for item in analyzed:
         keys = query_candidates(item.analysis.uses, distinct, max_width=config.max_width)
-        filters = partial_filters(item.query.samples, schema, catalog)
+        filters = partial_filters(item.query.samples, schema, catalog) if config.partial else []
         partials = partial_candidates(keys, filters)
         for cand in partials:
             fraction[cand] = min(f.fraction for f in filters if f.where == cand.where)
-        keys += covering_candidates(keys, item.analysis.uses, catalog) + partials
+        if config.covering:
+            keys += covering_candidates(keys, item.analysis.uses, catalog)
+        keys += partials
         fresh, existing = filter_existing(keys, catalog)
         proposed[item.query.fingerprint] = fresh
         covered[item.query.fingerprint] = existing
@@ -199,6 +205,14 @@ def advise(workload: Workload, conn: psycopg.Connection,
                                     covered[key], selection, config,
                                     {c: refused[c] for c in first[key] if c in refused})
 
+    # -- drop advice: existing indexes the database could lose (drops.py, dropsim.py) -------
+    say("pricing index drops")
+    drops = advise_drops(conn, catalog, [item.costed for item in costable],
+                         [r.candidate for r in recommendations], sandbox=sandbox,
+                         tables={item.query.fingerprint: item.analysis.tables
+                                 for item in costable}, loads=loads)
+    # -- end of drop advice -------------------------------------------------------------------
+
     ordered = tuple(results[q.fingerprint] for q in workload.queries)
     weighted = {item.query.fingerprint: item.query.calls for item in costable}
     bounds = Bounds(
@@ -222,6 +236,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         cache_requests=costs.requests,
         cache_hits=costs.hits,
         elapsed_s=time.perf_counter() - started,
+        drops=drops,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from types import MappingProxyType
 from typing import Any
 
@@ -67,6 +68,17 @@ class Index:
     size_bytes: int
     scans: int | None
     valid: bool = True
+    # What drop advice needs to know (read by `_INDEX_FLAGS`); the defaults describe an
+    # ordinary index, so code building an Index by hand need not care.
+    oid: int | None = None
+    parent_oid: int | None = None  # the partitioned index this one is attached to (pg_inherits)
+    ready: bool = True  # indisready: writes maintain it (false early in a concurrent build)
+    replica_identity: bool = False  # indisreplident: logical replication identifies rows by it
+    clustered: bool = False  # indisclustered: the table's CLUSTER index
+    exclusion: bool = False  # backs an exclusion constraint
+    immediate: bool = True  # indimmediate: uniqueness checked at once (false: deferrable)
+    foreign_keys: tuple[str, ...] = ()  # foreign-key constraints that need it (conindid)
+    building: bool = False  # a CREATE INDEX is running on it right now
 
     @property
     def qualified_name(self) -> str:
@@ -113,6 +125,11 @@ class Catalog:
     hypopg_available: str | None  # installable version when not created
     search_path: tuple[str, ...]
     tables: Mapping[TableName, Table] = field(default_factory=lambda: MappingProxyType({}))
+    # The window the usage counters (idx_scan) cover: they count since `stats_reset`, or
+    # since the statistics began when it is None (never reset). `read_at` is the server's now().
+    stats_reset: datetime | None = None
+    read_at: datetime | None = None
+    replicas: int = 0  # streaming replicas: their scans are not in this server's counters
 
     def table(self, name: TableName) -> Table | None:
         return self.tables.get(name)
@@ -197,6 +214,30 @@ _INHERITS = """
 SELECT inhrelid AS child, inhparent AS parent FROM pg_inherits
 """
 
+_INDEX_FLAGS = """
+SELECT i.indexrelid, i.indisready AS ready, i.indisreplident AS replident,
+       i.indisclustered AS clustered, i.indimmediate AS immediate,
+       (SELECT inhparent FROM pg_inherits WHERE inhrelid = i.indexrelid LIMIT 1) AS parent,
+       EXISTS (SELECT FROM pg_constraint x
+               WHERE x.conindid = i.indexrelid AND x.contype = 'x') AS exclusion,
+       ARRAY(SELECT f.conname FROM pg_constraint f
+             WHERE f.conindid = i.indexrelid AND f.contype = 'f' ORDER BY 1)::text[] AS fks,
+       EXISTS (SELECT FROM pg_stat_progress_create_index p
+               WHERE p.index_relid = i.indexrelid) AS building
+FROM pg_index i
+JOIN pg_class ic ON ic.oid = i.indexrelid
+JOIN pg_namespace n ON n.oid = ic.relnamespace
+WHERE n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_toast%'
+"""
+
+_STATS_WINDOW = """
+SELECT (SELECT stats_reset FROM pg_stat_database WHERE datid = (
+            SELECT oid FROM pg_database WHERE datname = current_database())) AS stats_reset,
+       now() AS read_at,
+       (SELECT count(*) FROM pg_stat_replication)::int AS replicas
+"""
+
 
 def read_catalog(conn: psycopg.Connection) -> Catalog:
     """Read the catalog once, in one read-only transaction, and freeze it."""
@@ -208,7 +249,10 @@ def read_catalog(conn: psycopg.Connection) -> Catalog:
         stats = cur.execute(_STATS).fetchall()
         indexes = cur.execute(_INDEXES).fetchall()
         inherits = cur.execute(_INHERITS).fetchall()
-    return build_catalog(settings, tables, columns, stats, indexes, inherits)
+        flags = cur.execute(_INDEX_FLAGS).fetchall()
+        window = cur.execute(_STATS_WINDOW).fetchone()
+    return build_catalog(settings, tables, columns, stats, indexes, inherits,
+                         index_flags=flags, stats_window=window)
 
 
 def build_catalog(
@@ -218,8 +262,12 @@ def build_catalog(
     stats: list[dict[str, Any]],
     indexes: list[dict[str, Any]],
     inherits: list[dict[str, Any]],
+    *,
+    index_flags: list[dict[str, Any]] | None = None,
+    stats_window: Mapping[str, Any] | None = None,
 ) -> Catalog:
     """Assemble the frozen catalog from the raw rows (pure)."""
+    flags_by = {int(r["indexrelid"]): r for r in index_flags or ()}
     names = {row["oid"]: TableName(row["schema"], row["name"]) for row in tables}
     stats_by = {
         (TableName(r["schema"], r["name"]), r["column"], r["inherited"]): ColumnStats(
@@ -252,6 +300,7 @@ def build_catalog(
         nkey = int(r["nkey"])
         types = {c.name: c.type for c in cols_by.get(r["oid"], ())}
         all_cols = _index_keys(r["columns"] or (), r.get("expressions") or (), types)
+        flags = flags_by.get(int(r["indexrelid"]), {})
         idx_by[r["oid"]].append(
             Index(
                 name=r["name"], schema=r["schema"], table=table,
@@ -262,6 +311,15 @@ def build_catalog(
                 definition=r["definition"], size_bytes=int(r["size"] or 0),
                 scans=None if r["idx_scan"] is None else int(r["idx_scan"]),
                 valid=bool(r["valid"]),
+                oid=int(r["indexrelid"]),
+                parent_oid=None if flags.get("parent") is None else int(flags["parent"]),
+                ready=bool(flags.get("ready", True)),
+                replica_identity=bool(flags.get("replident", False)),
+                clustered=bool(flags.get("clustered", False)),
+                exclusion=bool(flags.get("exclusion", False)),
+                immediate=bool(flags.get("immediate", True)),
+                foreign_keys=tuple(flags.get("fks") or ()),
+                building=bool(flags.get("building", False)),
             )
         )
 
@@ -309,6 +367,9 @@ def build_catalog(
         hypopg_available=settings["available"],
         search_path=tuple(settings["search_path"] or ("public",)),
         tables=MappingProxyType(dict(sorted(result.items()))),
+        stats_reset=(stats_window or {}).get("stats_reset"),
+        read_at=(stats_window or {}).get("read_at"),
+        replicas=int((stats_window or {}).get("replicas") or 0),
     )
 
 

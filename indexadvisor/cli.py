@@ -176,9 +176,10 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, schema_files: tuple[Pa
                                         statement_timeout_ms=statement_timeout)
     workload = read_workload(sources)
     guards = Guards(config.statement_timeout_ms, config.lock_timeout_ms)
-    with target_connection(resolve_dsn(dsn), schema_files, backend, guards,
+    target = resolve_dsn(dsn)
+    with target_connection(target, schema_files, backend, guards,
                            create_extension) as conn, progress_display() as progress:
-        advice = advise(workload, conn, config, progress)
+        advice = advise(workload, conn, config, progress, sandbox=target is None)
     emit(advice, fmt, output)
 
 
@@ -204,7 +205,7 @@ def demo_cmd(backend: str, budget: int | None, max_indexes: int | None, max_widt
                                                   config.lock_timeout_ms))
         try:
             with progress_display() as progress:
-                advice = advise(workload, conn, config, progress)
+                advice = advise(workload, conn, config, progress, sandbox=True)
         finally:
             conn.close()
     emit(advice, fmt, output)

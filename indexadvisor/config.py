@@ -55,6 +55,8 @@ class AdvisorConfig:
     min_gain: float = 0.01  # a move must save this fraction of the affected queries' cost
     min_improvement: float = 0.05  # a query counts as improved from this saving on
     algorithm: str = "greedy"
+    partial: bool = True  # propose partial indexes for repeated selective filters
+    covering: bool = True  # propose INCLUDE variants for index-only scans
     statement_timeout_ms: int = 30_000
     lock_timeout_ms: int = 1_000
 

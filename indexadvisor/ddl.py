@@ -136,10 +136,18 @@ def create_index_ddl(candidate: Candidate, catalog: Catalog) -> str:
     return "\n".join(check_roundtrip(line + ";") for line in lines)
 
 
-def drop_index_ddl(schema: str, name: str) -> str:
-    """DROP INDEX CONCURRENTLY for an existing index."""
+def drop_index_ddl(schema: str, name: str, *, concurrently: bool = True) -> str:
+    """DROP INDEX CONCURRENTLY for an existing index; `concurrently=False` for an index on a
+    partitioned table, where PostgreSQL refuses CONCURRENTLY.
+
+    >>> drop_index_ddl("public", "Orders Idx")
+    'DROP INDEX CONCURRENTLY IF EXISTS public."Orders Idx";'
+    >>> drop_index_ddl("public", "events_kind_idx", concurrently=False)
+    'DROP INDEX IF EXISTS public.events_kind_idx;'
+    """
+    how = "CONCURRENTLY " if concurrently else ""
     return check_roundtrip(
-        f"DROP INDEX CONCURRENTLY IF EXISTS {quote_ident(schema)}.{quote_ident(name)};")
+        f"DROP INDEX {how}IF EXISTS {quote_ident(schema)}.{quote_ident(name)};")
 
 
 def check_roundtrip(ddl: str) -> str:

@@ -90,6 +90,15 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert "ON ONLY public.events" in events["ddl"] and "ATTACH PARTITION" in events["ddl"]
     outcomes = {q["outcome"] for q in doc["queries"]}
     assert {"improved", "unparseable", "unknown_table", "write_cost_too_high"} <= outcomes
+    # drop advice: the planted duplicate and prefix, measured in the sandbox; never a
+    # constraint's index (customers_email_key backs UNIQUE (email) and no query uses it)
+    drops = {d["index"]: d for d in doc["drops"]}
+    assert drops["public.orders_created_idx"]["reason"] == "duplicate"
+    assert drops["public.orders_created_idx"]["kept_by"] == "public.orders_created_at_idx"
+    assert drops["public.audit_log_actor_idx"]["reason"] == "prefix_redundant"
+    assert all(d["measured"] and d["verdict"] == "drop" for d in drops.values())
+    assert not {i for i in drops if i.endswith(("_pkey", "_key"))}
+    assert "public.orders_created_at_idx" not in drops
 
 
 def test_empty_workload_is_an_error(tmp_path: Path) -> None:

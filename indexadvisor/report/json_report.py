@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 from ..advise import Advice
+from ..dropsim import DropVerdict
 
 SCHEMA_VERSION = 1
 
@@ -101,8 +102,30 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
             }
             for r in advice.recommendations
         ],
-        "drops": [],
+        "drops": [_drop(d) for d in sorted(advice.drops,
+                                           key=lambda d: (d.candidate.table, d.candidate.index))],
         "queries": queries,
+    }
+
+
+def _drop(d: DropVerdict) -> dict[str, Any]:
+    c = d.candidate
+    return {
+        "index": c.index,
+        "table": str(c.table),
+        "reason": c.reason.value,
+        "detail": c.detail,
+        "ddl": c.ddl,
+        "size_bytes": c.size_bytes,
+        "cost_change": _round(d.cost_change),
+        "write_saving": _round(d.write_saving),
+        "measured": d.measured,
+        "verdict": d.verdict.value,
+        "verdict_reason": d.reason,
+        "method": d.method.value,
+        "kept_by": c.kept_by,
+        "requires": [r.label for r in c.requires],
+        "queries": list(d.queries),
     }
 
 

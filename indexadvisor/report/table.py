@@ -9,6 +9,7 @@ from rich.text import Text
 
 from ..advise import Advice
 from ..config import format_size
+from ..dropsim import Verdict
 from ..model import Outcome
 
 _STYLE = {
@@ -66,6 +67,8 @@ def render_table(advice: Advice, console: Console) -> None:
     else:
         console.print("[bold]No new index pays for itself on this workload.[/bold]")
 
+    _render_drops(advice, console)
+
     verdicts = Table(title="Queries", title_justify="left")
     verdicts.add_column("outcome")
     verdicts.add_column("calls", justify="right")
@@ -83,3 +86,29 @@ def render_table(advice: Advice, console: Console) -> None:
                          Group(_short(s.text) or "(no text)", Text(f"{s.source}: {s.reason}",
                                                                     style="dim")))
     console.print(verdicts)
+
+
+def _render_drops(advice: Advice, console: Console) -> None:
+    """Existing indexes to drop, and those the workload turned out to need."""
+    if not advice.drops:
+        return
+    saved = sum(d.candidate.size_bytes for d in advice.drops if d.verdict == Verdict.DROP)
+    drops = Table(title=f"Indexes to drop (frees {format_size(saved)})", show_lines=True,
+                  title_justify="left")
+    drops.add_column("verdict")
+    drops.add_column("index")
+    drops.add_column("reason")
+    drops.add_column("size", justify="right")
+    drops.add_column("cost change", justify="right")
+    drops.add_column("writes saved", justify="right")
+    for d in sorted(advice.drops, key=lambda d: (d.verdict != Verdict.DROP, d.candidate.table,
+                                                 d.candidate.index)):
+        c = d.candidate
+        change = "not measured" if d.cost_change is None else f"{d.cost_change:+,.0f}"
+        body = [Text(c.index), Text(c.detail, style="dim"), Text(d.reason, style="dim")]
+        if d.verdict == Verdict.DROP:
+            body.append(Text(c.ddl, style="dim"))
+        drops.add_row(Text(d.verdict.value, style="green" if d.verdict == Verdict.DROP
+                           else "yellow"), Group(*body), c.reason.value,
+                      format_size(c.size_bytes), change, f"{d.write_saving:,.0f}")
+    console.print(drops)
