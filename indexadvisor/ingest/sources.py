@@ -20,6 +20,7 @@ from ..errors import ConfigError, SourceError
 from ..model import Skipped, Statement
 from .open import HEAD_BYTES, Source, expand
 from .pg_log.aggregate import Aggregator
+from .pg_log.csvlog import ROW as CSV_ROW
 from .pg_log.csvlog import read_csvlog
 from .pg_log.jsonlog import read_jsonlog
 from .pg_log.prefix import Prefix, compile_prefix, detect_prefix
@@ -113,7 +114,7 @@ def sniff(source: Source, options: SourceOptions) -> tuple[str, Prefix | None]:
             return "jsonlog", None
         if re.search(r'"query"\s*:', text) and re.search(r'"calls"\s*:', text):
             return "pgss", None
-    if _CSV_ROW.match(first) and first.count(",") >= 20:
+    if _CSV_ROW.match(first) and (m := CSV_ROW.match(text.lstrip())) and m.group(1):
         return "csvlog", None
     header = {h.strip().strip('"').lower() for h in _HEADER_SPLIT.split(first)}
     if {"query", "calls"} <= header:

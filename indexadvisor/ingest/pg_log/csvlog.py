@@ -19,7 +19,7 @@ from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
 
 COLUMNS = frozenset({23, 24, 26})
 _FIELD = r'(?:"[^"]*(?:""[^"]*)*"|[^,"\n]*)'
-_ROW = re.compile(
+ROW = re.compile(
     r"^(?:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [^,\n]*)?(?:," + _FIELD + r"){20,27})$"
     r"|(.*))",
     re.M,
@@ -35,7 +35,7 @@ def read_csvlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Fi
     for text, first in chunks(stream, path, csv_boundary, skipped, progress):
         batch = Batch()
         line = first
-        framed = _ROW.findall(text)
+        framed = ROW.findall(text)
         rows = csv.reader([row for row, _bad in framed if row])
         for row_text, bad in framed:
             if not row_text:
