@@ -90,8 +90,6 @@ def sniff(source: Source, options: SourceOptions) -> tuple[str, Prefix | None]:
     plain = source.display.lower().removesuffix(".gz").removesuffix(".bz2").removesuffix(".xz")
     if options.log_format is None and plain.endswith(".sql"):
         return "sql", None
-    if b"\x00" in head[:4096]:
-        return "binary", None
     text = head.decode("utf-8", errors="replace")
     if len(head) >= HEAD_BYTES and "\n" in text:
         text = text.rsplit("\n", 1)[0]  # the last line may be cut
@@ -122,6 +120,8 @@ def sniff(source: Source, options: SourceOptions) -> tuple[str, Prefix | None]:
     prefix = _prefix(lines, options)
     if prefix is not None:
         return "stderr", prefix
+    if b"\x00" in head[:4096]:
+        return "binary", None
     if source.name == "-" or _looks_like_sql(text):
         return "sql", None
     return "unknown", None

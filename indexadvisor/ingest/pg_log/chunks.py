@@ -19,6 +19,9 @@ MAX_RECORD_BYTES = 4 << 20  # a record longer than this is skipped without being
 
 Boundary = Callable[[bytes], int]
 _CSV_START = re.compile(rb"\n(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d)")
+# where the next record may start, for skipping the rest of an oversized one
+_NEXT = {"line": re.compile(rb"\n(?=.)", re.S), "stderr": re.compile(rb"\n(?=[^\t])"),
+         "csv": _CSV_START}
 
 
 def line_boundary(buf: bytes) -> int:
@@ -75,6 +78,7 @@ def chunks(stream: BinaryIO, path: str, boundary: Boundary, skipped: list[Skippe
 
     Problems (invalid UTF-8, oversized or truncated records) are appended to `skipped`.
     """
+    following = _NEXT[{stderr_boundary: "stderr", csv_boundary: "csv"}.get(boundary, "line")]
     line = 1
     buf = b""
     discarding = False  # inside an oversized record: drop bytes up to the next record
@@ -91,14 +95,18 @@ def chunks(stream: BinaryIO, path: str, boundary: Boundary, skipped: list[Skippe
                                    f"{MAX_RECORD_BYTES:,} bytes, not read", ""))
             discarding = True
         if discarding:
-            if cut < 0:
-                line += buf.count(b"\n", 0, len(buf) - 1)
-                buf = buf[-1:] if buf.endswith(b"\n") else b""
+            m = following.search(buf, 0, max(0, len(buf) - 40)) if cut >= 0 else None
+            if m is None:  # the oversized record goes on: drop what we have of it
+                keep = max(0, len(buf) - 40)
+                line += buf.count(b"\n", 0, keep)
+                buf = buf[keep:]
                 continue
-            line += buf.count(b"\n", 0, cut)
-            buf = buf[cut:]
+            line += buf.count(b"\n", 0, m.start() + 1)
+            buf = buf[m.start() + 1 :]
             discarding = False
-            continue
+            cut = boundary(buf)
+            if cut < 0:
+                continue
         if cut < 0:
             continue
         piece, buf = buf[:cut], buf[cut:]

@@ -133,8 +133,8 @@ def compile_prefix(prefix: str) -> Prefix:
 
 
 def detect_prefix(lines: list[str]) -> Prefix | None:
-    """The known prefix that frames most of `lines` (at least half of the non-blank,
-    non-continuation ones), or None.
+    """The known prefix that frames most of `lines` (at least one in twenty of the non-blank,
+    non-continuation ones: a log may be mostly noise), or None.
 
     >>> detect_prefix(["2024-05-01 10:00:00 UTC:10.0.0.1(5432):app@shop:[42]:LOG:  x"]).text
     '%t:%r:%u@%d:[%p]:'
@@ -148,6 +148,7 @@ def detect_prefix(lines: list[str]) -> Prefix | None:
         matches = [m for m in map(prefix.header.match, heads) if m]
         # the most lines; among equals the one that captures user and database (earlier wins)
         users = sum(1 for m in matches if m.groupdict().get("user"))
-        if len(matches) * 2 >= len(heads) and (best is None or (len(matches), users) > best[:2]):
+        if matches and len(matches) * 20 >= len(heads) and (
+                best is None or (len(matches), users) > best[:2]):
             best = (len(matches), users, prefix)
     return best[2] if best else None
