@@ -138,7 +138,8 @@ def test_compressed_rotated_and_corrupt(log: str, tmp_path: Path) -> None:
     assert any(r.startswith("corrupt gzip data") for r in reasons)
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.data())
 def test_garbage_never_loses_a_valid_record(log: str, data: st.DataObject) -> None:
     """Random garbage lines (anything but a TAB continuation line, which by the format belongs

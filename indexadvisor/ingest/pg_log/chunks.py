@@ -78,7 +78,8 @@ def chunks(stream: BinaryIO, path: str, boundary: Boundary, skipped: list[Skippe
 
     Problems (invalid UTF-8, oversized or truncated records) are appended to `skipped`.
     """
-    following = _NEXT[{stderr_boundary: "stderr", csv_boundary: "csv"}.get(boundary, "line")]
+    following = _NEXT["stderr" if boundary is stderr_boundary
+                      else "csv" if boundary is csv_boundary else "line"]
     line = 1
     buf = b""
     discarding = False  # inside an oversized record: drop bytes up to the next record
