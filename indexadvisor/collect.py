@@ -88,13 +88,14 @@ class _Skips:
     def __init__(self, max_examples: int) -> None:
         self.max_examples = max_examples
         self.examples: list[Skipped] = []
-        self.counts: Counter[str] = Counter()
+        self.counts: Counter[str] = Counter()  # records skipped, by category
+        self.kept: Counter[str] = Counter()  # examples kept, by category
 
     def add(self, item: Skipped, records: int = 1) -> None:
         category = skip_category(item.reason)
-        seen = self.counts[category]
         self.counts[category] += records
-        if seen < self.max_examples:
+        if self.kept[category] < self.max_examples:
+            self.kept[category] += 1
             self.examples.append(item)
 
 
