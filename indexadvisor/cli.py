@@ -260,7 +260,8 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, schema_files: tuple[Pa
 
 
 @cli.command("ingest")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
+@click.option("--dsn", help="Also read pg_stat_statements live from this server.")
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
               show_default=True, help="table for people, json for machines.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
@@ -269,13 +270,18 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, schema_files: tuple[Pa
               help="Exit with code 3 when any input could not be read (bad lines, truncated "
               "records, unparseable statements; utility statements do not count).")
 @source_options
-def ingest_cmd(sources: tuple[str, ...], fmt: str, output: Path | None, strict: bool,
-               **reading: Any) -> None:
+def ingest_cmd(sources: tuple[str, ...], dsn: str | None, fmt: str, output: Path | None,
+               strict: bool, **reading: Any) -> None:
     """Summarize the workload in SOURCES (logs, .sql files, directories, '-'): statements by
     total time, calls, mean and max, with real samples and what could not be read."""
     from .report.ingest import render_ingest_json, render_ingest_table
 
-    workload = read_workload(sources, *_reading(**reading))
+    if not sources and not dsn:
+        raise ConfigError("nothing to read", hint="give log or .sql files, or --dsn")
+    options, selection = _reading(**reading)
+    if dsn:
+        options = replace(options, pgss_dsn=resolve_dsn(dsn))
+    workload = read_workload(sources, options, selection)
     if fmt == "json" and output is None:
         sys.stdout.write(render_ingest_json(workload, sources))
     else:

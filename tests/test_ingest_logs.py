@@ -52,7 +52,7 @@ def normalize(items: list[Statement | Skipped]) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for item in items:
         if isinstance(item, Skipped):
-            out.append({"skipped": item.reason, "text": re.sub(r"\d", "0", item.text)})
+            out.append({"skipped": item.reason, "text": re.sub(r"\d+", "0", item.text)})
             continue
         out.append({
             "text": item.text, "calls": item.calls, "records": item.records,
