@@ -123,6 +123,9 @@ class Statement:
     rows: int | None = None
     shared_blks_hit: int | None = None
     shared_blks_read: int | None = None
+    # How many source records (log lines, file statements) this one stands for: a log reader
+    # pre-aggregates identical shapes (records = calls); an extra sample has calls = records = 0.
+    records: int = 1
 
 
 class Outcome(StrEnum):
@@ -194,7 +197,9 @@ class Workload:
 
     queries: tuple[Query, ...]
     statements: int
-    skipped: tuple[Skipped, ...] = ()
+    skipped: tuple[Skipped, ...] = ()  # examples, capped per reason (see skipped_counts)
+    # every skip counted, by reason category (the reason up to its first ':'), sorted
+    skipped_counts: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
