@@ -40,6 +40,7 @@ from .model import (
 )
 from .partial import partial_candidates, partial_filters
 from .selection import ALGORITHMS, Limits, Selection
+from .sizes import candidate_btree_size
 from .whatif import StatementNotCostable, WhatIf
 from .writes import WriteLoad, index_write_cost
 
@@ -178,7 +179,8 @@ def advise(workload: Workload, conn: psycopg.Connection,
         candidates = [c for c in candidates
                       if any(is_relevant(c, item.costed.leading) for item in costable)]
         say(f"sizing {len(candidates)} candidate indexes")
-        sizes = {c: whatif.size(c) for c in candidates}
+        sizes = {c: candidate_btree_size(c, catalog, fraction.get(c, 1.0)) or whatif.size(c)
+                 for c in candidates}
         queries = [item.costed for item in costable]
         loads = _write_loads(writes, costs, results)
         rows = {name: table.rows for name, table in catalog.tables.items()}
