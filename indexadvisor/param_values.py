@@ -246,8 +246,8 @@ def _comparison(node: ast.A_Expr, schema: SchemaMap,
     names = [n.sval for n in node.name or () if isinstance(n, ast.String)]
     op = names[-1] if names else ""
     kind = node.kind
-    if kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_DISTINCT,
-                A_Expr_Kind.AEXPR_NOT_DISTINCT) and (op in _OPS or op in _LIKE):
+    if kind in (A_Expr_Kind.AEXPR_OP, A_Expr_Kind.AEXPR_DISTINCT, A_Expr_Kind.AEXPR_NOT_DISTINCT,
+                A_Expr_Kind.AEXPR_LIKE, A_Expr_Kind.AEXPR_ILIKE) and (op in _OPS or op in _LIKE):
         for column, other, mirrored in ((node.lexpr, node.rexpr, False),
                                         (node.rexpr, node.lexpr, True)):
             target = _resolve(column, schema, scopes)
