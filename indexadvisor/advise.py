@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 
@@ -38,6 +38,7 @@ from .model import (
     Workload,
     is_expression,
 )
+from .param_values import Binding, catalog_stats, param_uses, synthesize
 from .partial import partial_candidates, partial_filters
 from .selection import ALGORITHMS, Limits, Selection
 from .sizes import candidate_btree_size
@@ -104,6 +105,8 @@ class _Analyzed:
     costed: CostedQuery
     kind: str
     verdict: QueryResult | None = None  # set for statements we only weigh as writes
+    binding: Binding | None = None  # pg_stats values for its $n when none were captured
+    values_note: str = ""  # how its $n were costed, appended to its reason
 
 
 def advise(workload: Workload, conn: psycopg.Connection,
@@ -131,7 +134,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
     analyzed: list[_Analyzed] = []
     writes: list[_Analyzed] = []
     for query in workload.queries:
-        verdict, item = _analyze_one(query, schema)
+        verdict, item = _analyze_one(query, schema, catalog)
         if item is not None and item.kind in WRITE_KINDS:
             writes.append(item)
         if verdict is not None:
@@ -166,6 +169,9 @@ def advise(workload: Workload, conn: psycopg.Connection,
                         for key, cands in proposed.items()}
         say(f"costing {len(analyzed)} queries without new indexes")
         costs = CachedWhatIfCosts(whatif)
+        settled = _settle_values([*analyzed, *writes], costs)
+        analyzed = [settled[item.query.fingerprint] for item in analyzed]
+        writes = [settled[item.query.fingerprint] for item in writes]
         base: dict[str, float] = {}
         costable: list[_Analyzed] = []
         for item in analyzed:
@@ -215,6 +221,11 @@ def advise(workload: Workload, conn: psycopg.Connection,
                                  for item in costable}, loads=loads)
     # -- end of drop advice -------------------------------------------------------------------
 
+    for item in settled.values():  # say which values a $n statement was costed with
+        if item.values_note and item.query.fingerprint in results:
+            found = results[item.query.fingerprint]
+            results[item.query.fingerprint] = replace(
+                found, reason=f"{found.reason}; {item.values_note}")
     ordered = tuple(results[q.fingerprint] for q in workload.queries)
     weighted = {item.query.fingerprint: item.query.calls for item in costable}
     bounds = Bounds(
@@ -242,8 +253,10 @@ def advise(workload: Workload, conn: psycopg.Connection,
     )
 
 
-def _analyze_one(query: Query, schema: SchemaMap) -> tuple[QueryResult | None, _Analyzed | None]:
-    """Analyze one query, or say why it cannot be advised on."""
+def _analyze_one(query: Query, schema: SchemaMap, catalog: Catalog | None = None,
+                 ) -> tuple[QueryResult | None, _Analyzed | None]:
+    """Analyze one query, or say why it cannot be advised on. A `$n` statement without
+    captured parameters gets values from pg_stats (param_values) when `catalog` is given."""
     try:
         parsed = parse_statement(query.text)
         analysis = analyze(query.text, schema)
@@ -258,14 +271,44 @@ def _analyze_one(query: Query, schema: SchemaMap) -> tuple[QueryResult | None, _
         return QueryResult(query, Outcome.NOT_ADVISED, "reads no table"), None
     sample = query.samples[0] if query.samples else None
     params = sample.params if sample is not None and sample.params else None
+    binding = None
+    if params is None and parsed.param_count > 0 and catalog is not None:
+        binding = synthesize(param_uses(query.text, schema), parsed.param_count,
+                             catalog_stats(catalog))
+        params = binding.params
     leading = frozenset((u.table, u.column) for u in analysis.uses if u.kind in LEADING)
     costed = CostedQuery(query, query.text, parsed.param_count, params, leading)
     if parsed.kind == "insert" and not leading:
         verdict = QueryResult(query, Outcome.NOT_ADVISED,
                               "INSERT without a query part: nothing to index; counted as write "
                               "load on every index of its table")
-        return verdict, _Analyzed(query, analysis, costed, parsed.kind, verdict)
-    return None, _Analyzed(query, analysis, costed, parsed.kind)
+        return verdict, _Analyzed(query, analysis, costed, parsed.kind, verdict, binding)
+    return None, _Analyzed(query, analysis, costed, parsed.kind, binding=binding)
+
+
+def _settle_values(items: Sequence[_Analyzed], costs: CachedWhatIfCosts) -> dict[str, _Analyzed]:
+    """Each statement by fingerprint, its pg_stats values tried once (the EXPLAIN is the
+    no-new-index cost, cached for later): kept with a note when the server takes them,
+    dropped for the generic plan, with the server's words, when it does not."""
+    out: dict[str, _Analyzed] = {}
+    for item in items:
+        key = item.query.fingerprint
+        if key in out or item.binding is None:
+            out.setdefault(key, item)
+            continue
+        binding = item.binding
+        if binding.params is None:
+            out[key] = replace(item, values_note=f"generic plan: {binding.describe()}")
+            continue
+        try:
+            costs.cost(item.costed, ())
+        except StatementNotCostable as exc:
+            out[key] = replace(item, costed=replace(item.costed, params=None), values_note=(
+                f"generic plan: EXPLAIN with pg_stats values ({binding.describe()}) "
+                f"failed: {exc.message}"))
+            continue
+        out[key] = replace(item, values_note=f"costed with pg_stats values: {binding.describe()}")
+    return out
 
 
 def _write_loads(writes: Sequence[_Analyzed], costs: CachedWhatIfCosts,
