@@ -22,7 +22,9 @@ per call, by cause (`model.WriteOverhead`):
 Several candidates on one updated column: each is charged as if it were the only new index
 (`write_overhead` with no `alongside`), so two of them chosen together are charged the lost
 HOT twice, though the table loses it once. That errs towards fewer indexes on hot-updated
-columns; a selection that wants the exact figure asks `write_overhead(cand, ...,
+columns. The reverse error exists too: an index on a column no update changes is charged as
+if HOT went on, though a candidate chosen with it may break HOT. A selection that wants
+the exact figure asks `write_overhead(cand, ...,
 alongside=chosen)` for the marginal cost given the indexes it already chose
 (`configuration_write_cost` sums a whole configuration that way).
 
