@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import pglast
 import psycopg
 
 from . import __version__
@@ -35,6 +36,7 @@ from .model import (
     Query,
     QueryResult,
     Recommendation,
+    TableName,
     Workload,
     is_expression,
 )
@@ -43,7 +45,7 @@ from .partial import partial_candidates, partial_filters
 from .selection import ALGORITHMS, Limits, Selection
 from .sizes import candidate_btree_size
 from .whatif import StatementNotCostable, WhatIf
-from .writes import WriteLoad, index_write_cost
+from .writes import WriteLoad, counter_loads, table_writes, write_overhead
 
 WRITE_KINDS = frozenset({"insert", "update", "delete", "merge"})
 
@@ -188,12 +190,16 @@ def advise(workload: Workload, conn: psycopg.Connection,
         sizes = {c: candidate_btree_size(c, catalog, fraction.get(c, 1.0)) or whatif.size(c)
                  for c in candidates}
         queries = [item.costed for item in costable]
+        # -- write costs: workload writes, else the table counters (writes.py) -------------
         loads = _write_loads(writes, costs, results)
-        rows = {name: table.rows for name, table in catalog.tables.items()}
+        if not sandbox:  # a sandbox's counters only count our own data load
+            loads += counter_loads(catalog, loads, config.counter_weight, workload)
         parents = {name: table.parent for name, table in catalog.tables.items()
                    if table.parent is not None}
-        write_cost = {c: fraction.get(c, 1.0) * index_write_cost(c, loads, rows, parents)
-                      for c in candidates}
+        write_detail = {c: write_overhead(c, loads, table_writes(catalog), parents,
+                                          share=fraction.get(c, 1.0)) for c in candidates}
+        write_cost = {c: detail.total for c, detail in write_detail.items()}
+        # -- end of write costs ------------------------------------------------------------
 
         say(f"selecting among {len(candidates)} candidates ({config.algorithm})")
         everything = {item.query.fingerprint: costs.cost(item.costed, candidates).cost
@@ -205,6 +211,8 @@ def advise(workload: Workload, conn: psycopg.Connection,
         final = {item.query.fingerprint: costs.cost(item.costed, selection.chosen)
                  for item in costable}
         recommendations = _recommend(selection, queries, costs, sizes, write_cost, catalog)
+        recommendations = tuple(replace(r, write_detail=write_detail.get(r.candidate))
+                                for r in recommendations)
         for item in costable:
             key = item.query.fingerprint
             used = final[key].used | {r.candidate for r in recommendations if key in r.queries}
@@ -314,7 +322,7 @@ def _settle_values(items: Sequence[_Analyzed], costs: CachedWhatIfCosts) -> dict
 def _write_loads(writes: Sequence[_Analyzed], costs: CachedWhatIfCosts,
                  results: dict[str, QueryResult]) -> list[WriteLoad]:
     """Rows per call of every write statement (its no-new-index plan, usually cached already),
-    charged to the tables it writes. DELETE writes no index entries (see `writes`)."""
+    charged to the tables it writes (`writes` prices them per index)."""
     loads = []
     for item in writes:
         try:
@@ -327,7 +335,23 @@ def _write_loads(writes: Sequence[_Analyzed], costs: CachedWhatIfCosts,
             written = frozenset(w.column for w in item.analysis.written_columns
                                 if w.table == table)
             loads.append(WriteLoad(table, item.kind, rows, item.query.calls, written))
+        if item.kind == "delete":  # writes no column: its target is the DELETE's relation
+            loads += [WriteLoad(table, "delete", rows, item.query.calls, frozenset())
+                      for table in _delete_target(item)]
     return loads
+
+
+def _delete_target(item: _Analyzed) -> list[TableName]:
+    """The table a DELETE removes rows from (not its USING tables)."""
+    try:
+        stmt = pglast.parse_sql(item.query.text)[0].stmt
+    except pglast.parser.ParseError:
+        return []
+    relation = getattr(stmt, "relation", None)
+    if not isinstance(stmt, pglast.ast.DeleteStmt) or relation is None:
+        return []
+    return [t for t in item.analysis.tables if t.name == relation.relname
+            and relation.schemaname in (None, t.schema)][:1]
 
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedWhatIfCosts,

@@ -256,6 +256,22 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class WriteOverhead:
+    """What keeping one index up to date costs, calls-weighted planner units, by cause
+    (see writes.py): its own entries for INSERT and UPDATE rows, the other indexes' entries
+    and heap pages of UPDATEs it stops being HOT, VACUUM work for DELETEd rows."""
+
+    inserts: float = 0.0
+    updates: float = 0.0
+    lost_hot: float = 0.0
+    deletes: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.inserts + self.updates + self.lost_hot + self.deletes
+
+
+@dataclass(frozen=True)
 class Recommendation:
     """An index to create, with what it costs and what it buys."""
 
@@ -265,3 +281,4 @@ class Recommendation:
     benefit: float  # reduction in calls-weighted workload cost, planner units
     write_overhead: float
     queries: tuple[str, ...] = field(default=())  # fingerprints of queries whose plan uses it
+    write_detail: WriteOverhead | None = None  # write_overhead by cause
