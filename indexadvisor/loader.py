@@ -12,7 +12,8 @@ from .errors import SandboxError, SourceError
 
 
 def run_script(dsn: str, text: str, source: str) -> int:
-    """Execute each statement of `text` in autocommit (VACUUM cannot run in a transaction).
+    """Execute each statement of `text` in autocommit (VACUUM cannot run in a transaction),
+    with synchronous commits, so a VACUUM in the script sets the visibility map.
 
     Returns the number of statements run; a failing statement stops the load with its source.
     """
@@ -22,6 +23,10 @@ def run_script(dsn: str, text: str, source: str) -> int:
         raise SourceError(f"{source}: cannot be split into statements: {exc.args[0]}") from None
     try:
         with psycopg.connect(dsn, autocommit=True) as conn:
+            # The sandbox runs with synchronous_commit off; a VACUUM right after an
+            # asynchronous commit cannot mark those rows all-visible yet, which would hide
+            # every index-only scan from the advisor.
+            conn.execute("SET synchronous_commit = on")
             for n, stmt in enumerate(statements, 1):
                 try:
                     conn.execute(stmt.encode())
