@@ -9,11 +9,19 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import psycopg
 
 from . import __version__
+from .access_methods import (
+    NotCosted,
+    gin_note,
+    gin_proposals,
+    gin_uses,
+    installed_extensions,
+    method_candidates,
+)
 from .analyze import Analysis, SchemaMap, StatementError, analyze, parse_statement
 from .candidates import (
     LEADING,
@@ -75,6 +83,7 @@ class Advice:
     cache_hits: int
     elapsed_s: float
     drops: tuple[DropVerdict, ...] = ()  # existing indexes to drop (or keep), see dropsim.py
+    not_costed: tuple[NotCosted, ...] = ()  # GIN proposals HypoPG cannot cost (access_methods)
 
     @property
     def cost_before(self) -> float:
@@ -151,6 +160,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         if config.covering:
             keys += covering_candidates(keys, item.analysis.uses, catalog)
         keys += partials
+        keys += method_candidates(item.analysis.uses, catalog)  # BRIN, hash (access_methods)
         fresh, existing = filter_existing(keys, catalog)
         proposed[item.query.fingerprint] = fresh
         covered[item.query.fingerprint] = existing
@@ -213,6 +223,17 @@ def advise(workload: Workload, conn: psycopg.Connection,
                                  for item in costable}, loads=loads)
     # -- end of drop advice -------------------------------------------------------------------
 
+    # -- GIN proposals HypoPG cannot cost (access_methods.py) -----------------------------------
+    found = {item.query.fingerprint: gin_uses(
+        item.query.text, schema,
+        item.query.samples[0].params if item.query.samples else ()) for item in analyzed}
+    not_costed = gin_proposals(found, catalog, installed_extensions(conn))
+    for key, result in list(results.items()):
+        note = gin_note(not_costed, key)
+        if note is not None and result.outcome is not Outcome.IMPROVED:
+            results[key] = replace(result, reason=f"{result.reason}; {note}")
+    # -- end of GIN proposals -------------------------------------------------------------------
+
     ordered = tuple(results[q.fingerprint] for q in workload.queries)
     weighted = {item.query.fingerprint: item.query.calls for item in costable}
     bounds = Bounds(
@@ -237,6 +258,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         cache_hits=costs.hits,
         elapsed_s=time.perf_counter() - started,
         drops=drops,
+        not_costed=not_costed,
     )
 
 
