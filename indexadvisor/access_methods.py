@@ -41,7 +41,7 @@ from .analyze.schema import SchemaMap
 from .catalog import Catalog, Index, Table
 from .ddl import check_roundtrip, index_key, index_name
 from .expressions import NotAnExpression, canonical_expression
-from .model import Candidate, ColumnUse, TableName, UseKind, is_expression, quote_ident
+from .model import Candidate, ColumnUse, Query, TableName, UseKind, is_expression, quote_ident
 
 # -- BRIN and hash candidates (costed by HypoPG like btree ones) ------------------------------
 
@@ -110,6 +110,7 @@ _TEXT_OPS = frozenset({"~~", "~~*", "~", "~*"})
 _TEXT_TYPES = ("text", "character varying", "character", "varchar", "citext")
 _SYMMETRIC = frozenset({"&&", "@@"})
 _FLIPPED = {"<@": "@>", "@>": "<@"}
+MAX_SAMPLES = 20  # samples of a query read for patterns
 
 
 @dataclass(frozen=True, order=True)
@@ -161,6 +162,15 @@ def gin_uses(text: str, schema: SchemaMap,
     for raw in statements:
         for node in _walk(raw.stmt) if raw.stmt is not None else ():
             found.update(_statement_uses(node, schema, params))
+    return tuple(sorted(found))
+
+
+def query_gin_uses(query: Query, schema: SchemaMap) -> tuple[GinUse, ...]:
+    """The GIN uses of a query: of its text and of each captured sample (a sample's literal
+    or bind value may be an unanchored pattern where the grouped text shows ``$1``)."""
+    found = set(gin_uses(query.text, schema))
+    for sample in query.samples[:MAX_SAMPLES]:
+        found.update(gin_uses(sample.text, schema, sample.params))
     return tuple(sorted(found))
 
 

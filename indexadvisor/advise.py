@@ -18,9 +18,9 @@ from .access_methods import (
     NotCosted,
     gin_note,
     gin_proposals,
-    gin_uses,
     installed_extensions,
     method_candidates,
+    query_gin_uses,
 )
 from .analyze import Analysis, SchemaMap, StatementError, analyze, parse_statement
 from .candidates import (
@@ -224,9 +224,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
     # -- end of drop advice -------------------------------------------------------------------
 
     # -- GIN proposals HypoPG cannot cost (access_methods.py) -----------------------------------
-    found = {item.query.fingerprint: gin_uses(
-        item.query.text, schema,
-        item.query.samples[0].params if item.query.samples else ()) for item in analyzed}
+    found = {item.query.fingerprint: query_gin_uses(item.query, schema) for item in analyzed}
     not_costed = gin_proposals(found, catalog, installed_extensions(conn))
     for key, result in list(results.items()):
         note = gin_note(not_costed, key)
