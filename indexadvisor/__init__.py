@@ -16,13 +16,13 @@ from .advise import Advice, advise
 from .collect import collect
 from .config import AdvisorConfig
 from .db import connect
-from .ingest import read_sql_paths
+from .ingest import SourceOptions, read_sources
 from .model import Workload
 
 
-def load_workload(paths: list[str]) -> Workload:
-    """Read .sql files and directories into a grouped, weighted workload."""
-    return collect(read_sql_paths(paths))
+def load_workload(paths: list[str], options: SourceOptions | None = None) -> Workload:
+    """Read .sql files, PostgreSQL logs and directories into a grouped, weighted workload."""
+    return collect(read_sources(paths, options))
 
 
 __all__ = [

@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+import pglast
 import psycopg
 
 from . import __version__
@@ -43,13 +44,16 @@ from .model import (
     Query,
     QueryResult,
     Recommendation,
+    TableName,
     Workload,
     is_expression,
 )
+from .param_values import Binding, catalog_stats, param_uses, synthesize
 from .partial import partial_candidates, partial_filters
 from .selection import ALGORITHMS, Limits, Selection
+from .sizes import candidate_btree_size
 from .whatif import StatementNotCostable, WhatIf
-from .writes import WriteLoad, index_write_cost
+from .writes import WriteLoad, counter_loads, table_writes, write_overhead
 
 WRITE_KINDS = frozenset({"insert", "update", "delete", "merge"})
 
@@ -112,6 +116,8 @@ class _Analyzed:
     costed: CostedQuery
     kind: str
     verdict: QueryResult | None = None  # set for statements we only weigh as writes
+    binding: Binding | None = None  # pg_stats values for its $n when none were captured
+    values_note: str = ""  # how its $n were costed, appended to its reason
 
 
 def advise(workload: Workload, conn: psycopg.Connection,
@@ -139,7 +145,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
     analyzed: list[_Analyzed] = []
     writes: list[_Analyzed] = []
     for query in workload.queries:
-        verdict, item = _analyze_one(query, schema)
+        verdict, item = _analyze_one(query, schema, catalog)
         if item is not None and item.kind in WRITE_KINDS:
             writes.append(item)
         if verdict is not None:
@@ -175,6 +181,9 @@ def advise(workload: Workload, conn: psycopg.Connection,
                         for key, cands in proposed.items()}
         say(f"costing {len(analyzed)} queries without new indexes")
         costs = CachedWhatIfCosts(whatif)
+        settled = _settle_values([*analyzed, *writes], costs)
+        analyzed = [settled[item.query.fingerprint] for item in analyzed]
+        writes = [settled[item.query.fingerprint] for item in writes]
         base: dict[str, float] = {}
         costable: list[_Analyzed] = []
         for item in analyzed:
@@ -188,14 +197,19 @@ def advise(workload: Workload, conn: psycopg.Connection,
         candidates = [c for c in candidates
                       if any(is_relevant(c, item.costed.leading) for item in costable)]
         say(f"sizing {len(candidates)} candidate indexes")
-        sizes = {c: whatif.size(c) for c in candidates}
+        sizes = {c: candidate_btree_size(c, catalog, fraction.get(c, 1.0)) or whatif.size(c)
+                 for c in candidates}
         queries = [item.costed for item in costable]
+        # -- write costs: workload writes, else the table counters (writes.py) -------------
         loads = _write_loads(writes, costs, results)
-        rows = {name: table.rows for name, table in catalog.tables.items()}
+        if not sandbox:  # a sandbox's counters only count our own data load
+            loads += counter_loads(catalog, loads, config.counter_weight, workload)
         parents = {name: table.parent for name, table in catalog.tables.items()
                    if table.parent is not None}
-        write_cost = {c: fraction.get(c, 1.0) * index_write_cost(c, loads, rows, parents)
-                      for c in candidates}
+        write_detail = {c: write_overhead(c, loads, table_writes(catalog), parents,
+                                          share=fraction.get(c, 1.0)) for c in candidates}
+        write_cost = {c: detail.total for c, detail in write_detail.items()}
+        # -- end of write costs ------------------------------------------------------------
 
         say(f"selecting among {len(candidates)} candidates ({config.algorithm})")
         everything = {item.query.fingerprint: costs.cost(item.costed, candidates).cost
@@ -207,6 +221,8 @@ def advise(workload: Workload, conn: psycopg.Connection,
         final = {item.query.fingerprint: costs.cost(item.costed, selection.chosen)
                  for item in costable}
         recommendations = _recommend(selection, queries, costs, sizes, write_cost, catalog)
+        recommendations = tuple(replace(r, write_detail=write_detail.get(r.candidate))
+                                for r in recommendations)
         for item in costable:
             key = item.query.fingerprint
             used = final[key].used | {r.candidate for r in recommendations if key in r.queries}
@@ -224,14 +240,19 @@ def advise(workload: Workload, conn: psycopg.Connection,
     # -- end of drop advice -------------------------------------------------------------------
 
     # -- GIN proposals HypoPG cannot cost (access_methods.py) -----------------------------------
-    found = {item.query.fingerprint: query_gin_uses(item.query, schema) for item in analyzed}
-    not_costed = gin_proposals(found, catalog, installed_extensions(conn))
+    gin_found = {item.query.fingerprint: query_gin_uses(item.query, schema) for item in analyzed}
+    not_costed = gin_proposals(gin_found, catalog, installed_extensions(conn))
     for key, result in list(results.items()):
         note = gin_note(not_costed, key)
         if note is not None and result.outcome is not Outcome.IMPROVED:
             results[key] = replace(result, reason=f"{result.reason}; {note}")
     # -- end of GIN proposals -------------------------------------------------------------------
 
+    for item in settled.values():  # say which values a $n statement was costed with
+        if item.values_note and item.query.fingerprint in results:
+            found = results[item.query.fingerprint]
+            results[item.query.fingerprint] = replace(
+                found, reason=f"{found.reason}; {item.values_note}")
     ordered = tuple(results[q.fingerprint] for q in workload.queries)
     weighted = {item.query.fingerprint: item.query.calls for item in costable}
     bounds = Bounds(
@@ -260,8 +281,10 @@ def advise(workload: Workload, conn: psycopg.Connection,
     )
 
 
-def _analyze_one(query: Query, schema: SchemaMap) -> tuple[QueryResult | None, _Analyzed | None]:
-    """Analyze one query, or say why it cannot be advised on."""
+def _analyze_one(query: Query, schema: SchemaMap, catalog: Catalog | None = None,
+                 ) -> tuple[QueryResult | None, _Analyzed | None]:
+    """Analyze one query, or say why it cannot be advised on. A `$n` statement without
+    captured parameters gets values from pg_stats (param_values) when `catalog` is given."""
     try:
         parsed = parse_statement(query.text)
         analysis = analyze(query.text, schema)
@@ -276,20 +299,50 @@ def _analyze_one(query: Query, schema: SchemaMap) -> tuple[QueryResult | None, _
         return QueryResult(query, Outcome.NOT_ADVISED, "reads no table"), None
     sample = query.samples[0] if query.samples else None
     params = sample.params if sample is not None and sample.params else None
+    binding = None
+    if params is None and parsed.param_count > 0 and catalog is not None:
+        binding = synthesize(param_uses(query.text, schema), parsed.param_count,
+                             catalog_stats(catalog))
+        params = binding.params
     leading = frozenset((u.table, u.column) for u in analysis.uses if u.kind in LEADING)
     costed = CostedQuery(query, query.text, parsed.param_count, params, leading)
     if parsed.kind == "insert" and not leading:
         verdict = QueryResult(query, Outcome.NOT_ADVISED,
                               "INSERT without a query part: nothing to index; counted as write "
                               "load on every index of its table")
-        return verdict, _Analyzed(query, analysis, costed, parsed.kind, verdict)
-    return None, _Analyzed(query, analysis, costed, parsed.kind)
+        return verdict, _Analyzed(query, analysis, costed, parsed.kind, verdict, binding)
+    return None, _Analyzed(query, analysis, costed, parsed.kind, binding=binding)
+
+
+def _settle_values(items: Sequence[_Analyzed], costs: CachedWhatIfCosts) -> dict[str, _Analyzed]:
+    """Each statement by fingerprint, its pg_stats values tried once (the EXPLAIN is the
+    no-new-index cost, cached for later): kept with a note when the server takes them,
+    dropped for the generic plan, with the server's words, when it does not."""
+    out: dict[str, _Analyzed] = {}
+    for item in items:
+        key = item.query.fingerprint
+        if key in out or item.binding is None:
+            out.setdefault(key, item)
+            continue
+        binding = item.binding
+        if binding.params is None:
+            out[key] = replace(item, values_note=f"generic plan: {binding.describe()}")
+            continue
+        try:
+            costs.cost(item.costed, ())
+        except StatementNotCostable as exc:
+            out[key] = replace(item, costed=replace(item.costed, params=None), values_note=(
+                f"generic plan: EXPLAIN with pg_stats values ({binding.describe()}) "
+                f"failed: {exc.message}"))
+            continue
+        out[key] = replace(item, values_note=f"costed with pg_stats values: {binding.describe()}")
+    return out
 
 
 def _write_loads(writes: Sequence[_Analyzed], costs: CachedWhatIfCosts,
                  results: dict[str, QueryResult]) -> list[WriteLoad]:
     """Rows per call of every write statement (its no-new-index plan, usually cached already),
-    charged to the tables it writes. DELETE writes no index entries (see `writes`)."""
+    charged to the tables it writes (`writes` prices them per index)."""
     loads = []
     for item in writes:
         try:
@@ -302,7 +355,23 @@ def _write_loads(writes: Sequence[_Analyzed], costs: CachedWhatIfCosts,
             written = frozenset(w.column for w in item.analysis.written_columns
                                 if w.table == table)
             loads.append(WriteLoad(table, item.kind, rows, item.query.calls, written))
+        if item.kind == "delete":  # writes no column: its target is the DELETE's relation
+            loads += [WriteLoad(table, "delete", rows, item.query.calls, frozenset())
+                      for table in _delete_target(item)]
     return loads
+
+
+def _delete_target(item: _Analyzed) -> list[TableName]:
+    """The table a DELETE removes rows from (not its USING tables)."""
+    try:
+        stmt = pglast.parse_sql(item.query.text)[0].stmt
+    except pglast.parser.ParseError:
+        return []
+    relation = getattr(stmt, "relation", None)
+    if not isinstance(stmt, pglast.ast.DeleteStmt) or relation is None:
+        return []
+    return [t for t in item.analysis.tables if t.name == relation.relname
+            and relation.schemaname in (None, t.schema)][:1]
 
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedWhatIfCosts,

@@ -30,6 +30,7 @@ class ColumnStats:
     correlation: float | None
     most_common_vals: tuple[str, ...] = ()
     most_common_freqs: tuple[float, ...] = ()
+    histogram_bounds: tuple[str, ...] = ()  # as text, ascending (pg_stats.histogram_bounds)
 
     def distinct_values(self, rows: float) -> float:
         """Estimated number of distinct values for a table of `rows` rows.
@@ -178,7 +179,7 @@ ORDER BY a.attrelid, a.attnum
 _STATS = """
 SELECT schemaname AS schema, tablename AS name, attname AS column, null_frac, n_distinct,
        avg_width, correlation, most_common_vals::text::text[] AS mcv,
-       most_common_freqs AS mcf, inherited
+       most_common_freqs AS mcf, histogram_bounds::text::text[] AS hist, inherited
 FROM pg_stats
 WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
 """
@@ -277,6 +278,7 @@ def build_catalog(
             correlation=None if r["correlation"] is None else float(r["correlation"]),
             most_common_vals=tuple(r["mcv"] or ()),
             most_common_freqs=tuple(float(f) for f in (r["mcf"] or ())),
+            histogram_bounds=tuple(r["hist"] or ()),
         )
         for r in stats
     }

@@ -1,6 +1,7 @@
-"""Command line: `indexadvisor advise`, `indexadvisor demo`. Catches AdvisorError only.
+"""Command line: `indexadvisor advise`, `ingest`, `demo`. Catches AdvisorError only.
 
-Exit codes: 0 done, 2 a user-facing error (bad option, unreachable database, ...), 130 Ctrl-C.
+Exit codes: 0 done, 2 a user-facing error (bad option, unreachable database, ...), 3 `--strict`
+and some input could not be read, 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -8,12 +9,21 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import click
 import psycopg
 from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from . import __version__
 from .advise import Advice, advise
@@ -21,28 +31,57 @@ from .collect import collect
 from .config import AdvisorConfig, load_config, parse_size
 from .db import Guards, connect, redact_dsn, resolve_dsn
 from .errors import AdvisorError, ConfigError, ExtensionMissing, WorkloadError
-from .ingest.sql_files import read_sql_paths, split_sql
+from .ingest import Filters, SourceOptions, read_sources
+from .ingest.open import expand, total_bytes
 from .loader import run_files, run_script
-from .model import Skipped, Statement, Workload
+from .model import Workload
 from .report import render_json, render_table
 
 _err = Console(stderr=True)
+PROGRESS_MIN_BYTES = 20 << 20  # show a progress bar for inputs larger than this
+STRICT_EXIT = 3
 
 
-def read_workload(sources: Sequence[str]) -> Workload:
-    """Collect every statement of the given sources ('-' reads SQL from stdin)."""
-    def items() -> Iterator[Statement | Skipped]:
-        for source in sources:
-            if source == "-":
-                yield from split_sql(sys.stdin.read(), "<stdin>")
-            else:
-                yield from read_sql_paths([source])
+@dataclass(frozen=True)
+class Selection:
+    """What `collect` keeps: --min-calls, --min-time, --top."""
 
-    workload = collect(items())
-    if workload.statements == 0 and not workload.skipped:
+    min_calls: int = 0
+    min_time_ms: float = 0.0
+    top: int | None = None
+
+
+def read_workload(sources: Sequence[str], options: SourceOptions | None = None,
+                  selection: Selection | None = None) -> Workload:
+    """Collect every statement of the given sources: .sql files, PostgreSQL logs (stderr,
+    csvlog, jsonlog; plain or compressed), directories of them, '-' for stdin."""
+    options = options or SourceOptions()
+    selection = selection or Selection()
+    files = expand(sources)
+    with source_progress(files) as advance:
+        if advance is not None:
+            options = replace(options, progress=advance)
+        workload = collect(read_sources(files, options), options.max_samples,
+                           min_calls=selection.min_calls, min_time_ms=selection.min_time_ms,
+                           top=selection.top)
+    if workload.statements == 0 and not workload.skipped_counts:
         raise WorkloadError("no SQL statements found in " + ", ".join(sources),
-                            hint="give .sql files or directories holding them")
+                            hint="give .sql files, PostgreSQL logs or directories holding them")
     return workload
+
+
+@contextlib.contextmanager
+def source_progress(files: Sequence[str]) -> Iterator[Callable[[int], None] | None]:
+    """A bytes-read / total bar on stderr for long inputs, only when stderr is a terminal."""
+    total = total_bytes(files) if _err.is_terminal else None
+    if total is None or total < PROGRESS_MIN_BYTES:
+        yield None
+        return
+    columns = (TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
+               TimeRemainingColumn())
+    with Progress(*columns, console=_err, transient=True) as progress:
+        task = progress.add_task("read", total=total)
+        yield lambda n: progress.advance(task, n)
 
 
 @contextlib.contextmanager
@@ -147,6 +186,42 @@ def common_options(func: Any) -> Any:
     return func
 
 
+_sources = [
+    click.option("--log-format", type=click.Choice(["stderr", "csvlog", "jsonlog"]),
+                 help="Read every source as this log format (default: sniff each file)."),
+    click.option("--log-prefix", metavar="PREFIX",
+                 help="The server's log_line_prefix for stderr logs (default: detect the "
+                 "Debian, vanilla and RDS ones and a few more)."),
+    click.option("--since", metavar="TIME", help="Only statements logged at or after TIME "
+                 "(e.g. 2024-05-01 or '2024-05-01 10:00'), in the log's own time zone."),
+    click.option("--until", metavar="TIME", help="Only statements logged up to TIME "
+                 "(inclusive at the precision given)."),
+    click.option("--db", "database", metavar="NAME", help="Only statements of this database."),
+    click.option("--user", metavar="NAME", help="Only statements of this user."),
+    click.option("--min-calls", type=click.IntRange(min=0), default=0,
+                 help="Drop statements called fewer times."),
+    click.option("--min-time", "min_time", type=click.FloatRange(min=0), default=0.0,
+                 metavar="MS", help="Drop statements whose total time is below MS."),
+    click.option("--top", type=click.IntRange(min=1), metavar="N",
+                 help="Keep the N statements with the most total time."),
+]
+
+
+def source_options(func: Any) -> Any:
+    """The options every command that reads workload sources accepts."""
+    for option in reversed(_sources):
+        func = option(func)
+    return func
+
+
+def _reading(log_format: str | None, log_prefix: str | None, since: str | None,
+             until: str | None, database: str | None, user: str | None, min_calls: int,
+             min_time: float, top: int | None) -> tuple[SourceOptions, Selection]:
+    filters = Filters(since=since, until=until, database=database, user=user)
+    return (SourceOptions(log_format=log_format, log_prefix=log_prefix, filters=filters),
+            Selection(min_calls=min_calls, min_time_ms=min_time, top=top))
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="indexadvisor")
 def cli() -> None:
@@ -166,21 +241,62 @@ def cli() -> None:
               help="Run CREATE EXTENSION hypopg on the target if it is missing (a write).")
 @click.option("--statement-timeout", type=click.IntRange(min=1), help="Milliseconds per EXPLAIN.")
 @common_options
+@source_options
 def advise_cmd(sources: tuple[str, ...], dsn: str | None, schema_files: tuple[Path, ...],
                backend: str, create_extension: bool, statement_timeout: int | None,
                budget: int | None, max_indexes: int | None, max_width: int | None, fmt: str,
-               output: Path | None) -> None:
-    """Recommend indexes for the statements in SOURCES (.sql files, directories, '-')."""
+               output: Path | None, **reading: Any) -> None:
+    """Recommend indexes for the statements in SOURCES (.sql files, PostgreSQL logs,
+    directories of them, compressed or not, '-' for stdin)."""
     config = load_config().with_options(budget_bytes=budget, max_indexes=max_indexes,
                                         max_width=max_width,
                                         statement_timeout_ms=statement_timeout)
-    workload = read_workload(sources)
+    workload = read_workload(sources, *_reading(**reading))
     guards = Guards(config.statement_timeout_ms, config.lock_timeout_ms)
     target = resolve_dsn(dsn)
     with target_connection(target, schema_files, backend, guards,
                            create_extension) as conn, progress_display() as progress:
         advice = advise(workload, conn, config, progress, sandbox=target is None)
     emit(advice, fmt, output)
+
+
+@cli.command("ingest")
+@click.argument("sources", nargs=-1)
+@click.option("--dsn", help="Also read pg_stat_statements live from this server.")
+@click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
+              show_default=True, help="table for people, json for machines.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the JSON summary to this file.")
+@click.option("--strict", is_flag=True,
+              help="Exit with code 3 when any input could not be read (bad lines, truncated "
+              "records, unparseable statements; utility statements do not count).")
+@source_options
+def ingest_cmd(sources: tuple[str, ...], dsn: str | None, fmt: str, output: Path | None,
+               strict: bool, **reading: Any) -> None:
+    """Summarize the workload in SOURCES (logs, .sql files, directories, '-'): statements by
+    total time, calls, mean and max, with real samples and what could not be read."""
+    from .report.ingest import render_ingest_json, render_ingest_table
+
+    if not sources and not dsn:
+        raise ConfigError("nothing to read", hint="give log or .sql files, or --dsn")
+    options, selection = _reading(**reading)
+    if dsn:
+        options = replace(options, pgss_dsn=resolve_dsn(dsn))
+    workload = read_workload(sources, options, selection)
+    if fmt == "json" and output is None:
+        sys.stdout.write(render_ingest_json(workload, sources))
+    else:
+        if fmt == "json":
+            _write(output, render_ingest_json(workload, sources))  # type: ignore[arg-type]
+        else:
+            render_ingest_table(workload, Console())
+            if output is not None:
+                _write(output, render_ingest_json(workload, sources))
+        if output is not None:
+            _err.print(f"JSON summary written to {output}")
+    if strict and any(reason != "utility statement" for reason, _ in workload.skipped_counts):
+        _err.print("[bold red]strict:[/bold red] some input could not be read (see skipped)")
+        sys.exit(STRICT_EXIT)
 
 
 @cli.command("demo")

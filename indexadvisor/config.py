@@ -57,6 +57,11 @@ class AdvisorConfig:
     algorithm: str = "greedy"
     partial: bool = True  # propose partial indexes for repeated selective filters
     covering: bool = True  # propose INCLUDE variants for index-only scans
+    # Write counters (pg_stat_user_tables) stand in for the writes of tables the workload does
+    # not write: one counted row weighs as this many rows of the workload's calls, on top of
+    # the ratio of the two windows where both are known (writes.counter_loads). 1.0 assumes
+    # the workload's calls and the counters cover the same time; 0 ignores the counters.
+    counter_weight: float = 1.0
     statement_timeout_ms: int = 30_000
     lock_timeout_ms: int = 1_000
 
@@ -67,6 +72,8 @@ class AdvisorConfig:
             raise ConfigError("budget must not be negative")
         if self.max_indexes is not None and self.max_indexes < 0:
             raise ConfigError("max_indexes must not be negative")
+        if self.counter_weight < 0:
+            raise ConfigError("counter_weight must not be negative")
         if not 0 <= self.min_gain < 1 or not 0 <= self.min_improvement < 1:
             raise ConfigError("min_gain and min_improvement are fractions in [0, 1)")
 

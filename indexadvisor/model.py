@@ -123,6 +123,9 @@ class Statement:
     rows: int | None = None
     shared_blks_hit: int | None = None
     shared_blks_read: int | None = None
+    # How many source records (log lines, file statements) this one stands for: a log reader
+    # pre-aggregates identical shapes (records = calls); an extra sample has calls = records = 0.
+    records: int = 1
 
 
 class Outcome(StrEnum):
@@ -194,7 +197,9 @@ class Workload:
 
     queries: tuple[Query, ...]
     statements: int
-    skipped: tuple[Skipped, ...] = ()
+    skipped: tuple[Skipped, ...] = ()  # examples, capped per reason (see skipped_counts)
+    # every skip counted, by reason category (the reason up to its first ':'), sorted
+    skipped_counts: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -251,6 +256,22 @@ class QueryResult:
 
 
 @dataclass(frozen=True)
+class WriteOverhead:
+    """What keeping one index up to date costs, calls-weighted planner units, by cause
+    (see writes.py): its own entries for INSERT and UPDATE rows, the other indexes' entries
+    and heap pages of UPDATEs it stops being HOT, VACUUM work for DELETEd rows."""
+
+    inserts: float = 0.0
+    updates: float = 0.0
+    lost_hot: float = 0.0
+    deletes: float = 0.0
+
+    @property
+    def total(self) -> float:
+        return self.inserts + self.updates + self.lost_hot + self.deletes
+
+
+@dataclass(frozen=True)
 class Recommendation:
     """An index to create, with what it costs and what it buys."""
 
@@ -260,3 +281,4 @@ class Recommendation:
     benefit: float  # reduction in calls-weighted workload cost, planner units
     write_overhead: float
     queries: tuple[str, ...] = field(default=())  # fingerprints of queries whose plan uses it
+    write_detail: WriteOverhead | None = None  # write_overhead by cause

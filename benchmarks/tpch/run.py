@@ -436,14 +436,14 @@ def summary_table(rows: Sequence[Mapping[str, Any]]) -> str:
 
 def per_query_table(rows: Sequence[Mapping[str, Any]]) -> str:
     """Estimated cost with no index, then each configuration's after/before ratio per query."""
-    first = rows[0]["queries"]
+    first = max((r["queries"] for r in rows), key=len)
     head = "| query | cost, no index | " + " | ".join(r["label"] for r in rows) + " |"
     lines = [head, "|---|---:|" + "---:|" * len(rows)]
     for name in sorted(first):
         before = first[name]["cost_before"]
         cells = []
         for r in rows:
-            q = r["queries"][name]
+            q = r["queries"].get(name, {"cost_after": None})
             ok = q["cost_after"] is not None and before
             cells.append(f"{q['cost_after'] / before:.3f}" if ok else "n/a")
         mark = " (excluded)" if name in EXCLUDED else ""
@@ -484,7 +484,8 @@ def real_table(real: Mapping[str, Any]) -> str:
 
 
 def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
-          repeat: int, timeout_s: int, argv: Sequence[str]) -> dict[str, Any]:
+          repeat: int, timeout_s: int, argv: Sequence[str],
+          advise_all: bool = False) -> dict[str, Any]:
     """Every advisor run, the bound, the baseline and (optionally) real execution."""
     queries = os.path.relpath(QUERY_DIR) if QUERY_DIR.is_relative_to(Path.cwd()) else QUERY_DIR
     workload = indexadvisor.load_workload([str(queries)])
@@ -498,9 +499,14 @@ def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
     budgets = sorted([*budgets, same], key=lambda b: math.inf if b[1] is None else b[1])
     runs: list[dict[str, Any]] = []
     advices: dict[str, Advice] = {}
+    # The published evaluations leave Q2, Q17 and Q20 out of the TPC-H workload they advise
+    # on, and score the same 19; --advise-all hands the advisor all 22 instead.
+    advised = workload if advise_all else Workload(
+        tuple(q for q in workload.queries if query_name(q.source) not in EXCLUDED),
+        statements=len(workload.queries) - len(EXCLUDED))
     for label, budget in budgets:
         log(f"advisor, budget {label}")
-        record, advice = advisor_run(workload, dsn, label, budget)
+        record, advice = advisor_run(advised, dsn, label, budget)
         log(f"  {record['indexes']} indexes, {mb(record['index_bytes'])}, "
             f"19-query ratio {record['sum_ratio_19']:.3f}, {record['wall_s']:.1f}s")
         runs.append(record)
@@ -511,6 +517,7 @@ def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
     result: dict[str, Any] = {
         "environment": environment(dsn, argv, next(iter(advices.values()))),
         "excluded_from_19": sorted(EXCLUDED),
+        "advised_queries": len(advised.queries),
         "runs": runs, "bound": bound, "baseline": baseline,
     }
     if real is not None:
@@ -545,6 +552,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="JSON results file")
     parser.add_argument("--real", metavar="BUDGET",
                         help="build this budget's indexes for real and time the queries")
+    parser.add_argument("--advise-all", action="store_true",
+                        help="advise on all 22 queries (default: the 19 that are scored)")
     parser.add_argument("--repeat", type=int, default=2, help="runs per query with --real")
     parser.add_argument("--timeout", type=int, default=120,
                         help="statement timeout in seconds per query with --real")
@@ -554,7 +563,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error(f"--real {args.real}: not one of the budgets ({args.budgets}, unlimited)")
     t0 = time.perf_counter()
     if args.dsn:
-        result = bench(args.dsn, budgets, args.real, args.repeat, args.timeout, argv)
+        result = bench(args.dsn, budgets, args.real, args.repeat, args.timeout, argv,
+                       args.advise_all)
     else:
         from indexadvisor.sandbox import open_sandbox
 
@@ -566,7 +576,8 @@ def main(argv: list[str] | None = None) -> int:
             if loaded != 0:
                 raise SystemExit("loading TPC-H failed")
             load_s = time.perf_counter() - t_load
-            result = bench(sandbox.dsn, budgets, args.real, args.repeat, args.timeout, argv)
+            result = bench(sandbox.dsn, budgets, args.real, args.repeat, args.timeout, argv,
+                           args.advise_all)
             result["environment"]["sandbox"] = {"settings": SANDBOX_SETTINGS, "load_s": load_s}
     result["environment"]["total_s"] = time.perf_counter() - t0
     args.out.parent.mkdir(parents=True, exist_ok=True)

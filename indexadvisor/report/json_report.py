@@ -12,6 +12,7 @@ from typing import Any
 from ..access_methods import NotCosted
 from ..advise import Advice
 from ..dropsim import DropVerdict
+from ..model import Recommendation
 
 SCHEMA_VERSION = 1
 
@@ -99,6 +100,7 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
                 "size_bytes": r.size_bytes,
                 "benefit": _round(r.benefit),
                 "write_overhead": _round(r.write_overhead),
+                "write_overhead_detail": _write_detail(r),
                 "queries": list(r.queries),
             }
             for r in advice.recommendations
@@ -123,6 +125,14 @@ def _not_costed(n: NotCosted) -> dict[str, Any]:
         "ddl": n.ddl,
         "queries": list(n.queries),
     }
+
+
+def _write_detail(r: Recommendation) -> dict[str, float | None] | None:
+    d = r.write_detail
+    if d is None:
+        return None
+    return {"inserts": _round(d.inserts), "updates": _round(d.updates),
+            "lost_hot": _round(d.lost_hot), "deletes": _round(d.deletes)}
 
 
 def _drop(d: DropVerdict) -> dict[str, Any]:

@@ -19,6 +19,9 @@ from ..candidates import is_relevant
 from ..costing import CostedQuery, CostModel
 from ..model import Candidate
 
+SWAP_POOL = 12  # candidates left out that a swap may bring in: the best by gain per byte
+SWAP_ROUNDS = 4
+
 
 @dataclass(frozen=True)
 class Step:
@@ -67,6 +70,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
     write_losers: set[Candidate] = set()
     stale: dict[Candidate, float] = {c: math.inf for c in candidates if affects[c]}
     blocked: set[Candidate] = set()  # would gain, but over the budget or the count
+    paid: dict[Candidate, float] = {}  # last gain per byte of every move that paid
     stop = "no candidate left"
 
     def move(cand: Candidate) -> tuple[float, Candidate | None, int] | None:
@@ -101,7 +105,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
                 continue
             gain, replaced, extra = found
             ratio = gain / max(extra, 8192)
-            stale[cand] = ratio
+            stale[cand] = paid[cand] = ratio
             # Neither frees up later (bytes and count only grow) unless a widening appears.
             if replaced is None and not allow_add:
                 blocked.add(cand)
@@ -134,9 +138,46 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
                 blocked.discard(other)
     pruned = _prune(chosen, affects, costs, write, limits.min_gain)
     steps += [Step(c, None, 0.0, -sizes[c]) for c in pruned]
+    pool = sorted((c for c in paid if c not in chosen), key=lambda c: (-paid[c], c))
+    swaps = _swap(chosen, pool[:SWAP_POOL], sizes, costs, affects, write, limits)
+    if swaps:
+        steps += swaps
+        pruned = _prune(chosen, affects, costs, write, limits.min_gain)
+        steps += [Step(c, None, 0.0, -sizes[c]) for c in pruned]
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
     return Selection(tuple(chosen), tuple(steps), final, stop,
                      frozenset(write_losers - set(chosen)))
+
+
+def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Candidate, int],
+          costs: CostModel, affects: Mapping[Candidate, list[CostedQuery]],
+          write: Mapping[Candidate, float], limits: Limits) -> list[Step]:
+    """Local improvement after the greedy pass: replace one chosen index by one of the best
+    candidates left out (often one the budget blocked, or one whose worth only showed once
+    others were in), whenever the workload, net of write costs, gets cheaper within the
+    budget. Best swap per round, at most SWAP_ROUNDS rounds. Mutates `chosen`."""
+    steps: list[Step] = []
+    for _ in range(SWAP_ROUNDS):
+        used = sum(sizes[c] for c in chosen)
+        best: tuple[float, Candidate, Candidate] | None = None
+        for out in list(chosen):
+            others = [c for c in chosen if c != out]
+            for inn in pool:
+                if inn in chosen or (limits.budget_bytes is not None
+                                     and used - sizes[out] + sizes[inn] > limits.budget_bytes):
+                    continue
+                touched = {q.key: q for q in (*affects[out], *affects[inn])}.values()
+                before = sum(q.weight * costs.cost(q, chosen).cost for q in touched)
+                after = sum(q.weight * costs.cost(q, [*others, inn]).cost for q in touched)
+                delta = before - after - write.get(inn, 0.0) + write.get(out, 0.0)
+                if delta > limits.min_gain * before and (best is None or delta > best[0]):
+                    best = (delta, out, inn)
+        if best is None:
+            break
+        delta, out, inn = best
+        chosen[chosen.index(out)] = inn
+        steps.append(Step(inn, out, delta, sizes[inn] - sizes[out]))
+    return steps
 
 
 def _prune(chosen: list[Candidate], affects: Mapping[Candidate, list[CostedQuery]],

@@ -1,0 +1,224 @@
+"""Pre-aggregation of log statements by a cheap literal-normalized key ("shape").
+
+Logs written under `log_min_duration_statement = 0` hold millions of statements that differ
+only in their literals (pgbench's simple protocol puts new numbers in every one). Parsing each
+with libpg_query would dominate the run, so statements are first grouped by a *shape key*: the
+text with string and number literals replaced by `?`. Each shape then reaches `collect` (and
+pglast) once, as one `Statement` that carries the summed calls and times, plus up to
+`max_samples - 1` further real samples as `Statement`s with `calls=0`.
+
+Even one regex substitution per statement costs too much at the speed we want (Python's regex
+engine needs ~20 ns per character), so the key is found in two steps. First the *mask*: the
+text with every digit turned into `0`, one `str.translate` over a whole chunk (~2 ns per
+character). Texts with the same mask differ only in digits and have the same token structure,
+so the mask's first text is tokenized once (`shape_key`) and its key serves them all, unless
+that key still holds digits (in identifiers like `t1`, in comments, in `$n`): then texts of that
+mask are keyed one by one (cached by exact text). So the key is never coarser than the
+libpg_query fingerprint: same key => same fingerprint and relation set.
+
+>>> shape_keys(["SELECT * FROM t WHERE a = 12 AND b = 'it''s'", 'SELECT "t1".a FROM "t1" -- 3'])
+['SELECT * FROM t WHERE a = ? AND b = ?', 'SELECT "t1".a FROM "t1" -- 3']
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator, Sequence
+
+from ...model import Skipped, Statement
+
+MAX_SHAPES = 50_000  # distinct shapes held before they are handed on to collect
+MAX_CACHED = 100_000  # masks / exact texts remembered (the caches are cleared beyond that)
+MAX_CACHED_TEXT = 4096  # longer texts are keyed without the exact-text cache
+
+_PRECISE = re.compile(
+    r"""(?P<keep>--[^\n]*|/\*.*?\*/|"[^"]*(?:""[^"]*)*"|\$\d+)"""
+    r"|\$(?P<tag>(?:[A-Za-z_]\w*)?)\$.*?\$(?P=tag)\$"
+    r"|[Ee]'(?:[^'\\]|\\.|'')*'"
+    r"|'[^']*(?:''[^']*)*'"
+    r"|(?<![\w$.])\d+(?:\.\d+)?(?:[eE][-+]?\d+)?",
+    re.S,
+)
+_DIGIT = re.compile(r"\d")
+_MASK = str.maketrans("123456789", "000000000")
+
+
+def _precise(match: re.Match[str]) -> str:
+    return match.group() if match.group("keep") is not None else "?"
+
+
+def shape_key(text: str) -> str:
+    """The shape key of one statement: literals replaced by `?` (a small SQL tokenizer that
+    knows comments, quoted identifiers, dollar quotes and E'' strings)."""
+    return _PRECISE.sub(_precise, text)
+
+
+class ShapeKeys:
+    """Shape keys through the mask cache (see the module docstring)."""
+
+    def __init__(self) -> None:
+        self._by_mask: dict[str, str | None] = {}  # mask -> key, None: key text by text
+        self._by_text: dict[str, str] = {}
+
+    def exact(self, text: str) -> str:
+        key = self._by_text.get(text)
+        if key is None:
+            key = shape_key(text)
+            if len(text) <= MAX_CACHED_TEXT:
+                if len(self._by_text) >= MAX_CACHED:
+                    self._by_text.clear()
+                self._by_text[text] = key
+        return key
+
+    def keys(self, texts: Sequence[str]) -> list[str]:
+        """Keys of single-line texts."""
+        masks = "\n".join(texts).translate(_MASK).split("\n")
+        by_mask = self._by_mask
+        out = []
+        for i, mask in enumerate(masks):
+            key = by_mask.get(mask, "")
+            if key == "":
+                key = shape_key(texts[i])
+                if _DIGIT.search(key):
+                    key = None
+                if len(by_mask) >= MAX_CACHED:
+                    by_mask.clear()
+                by_mask[mask] = key
+            out.append(self.exact(texts[i]) if key is None else key)
+        return out
+
+
+def shape_keys(texts: Sequence[str]) -> list[str]:
+    """Shape keys of single-line statements (a fresh cache)."""
+    return ShapeKeys().keys(texts)
+
+
+class _Shape:
+    __slots__ = ("calls", "db", "first", "last", "max", "queryid", "samples", "timed", "total",
+                 "user")
+
+    def __init__(self, first: str, db: str | None, user: str | None) -> None:
+        self.calls = 0
+        self.timed = 0
+        self.total = 0.0
+        self.max = 0.0
+        self.first = first
+        self.last = first
+        self.samples: list[tuple[str, str, tuple[str | None, ...], str | None]] = []
+        self.queryid: int | None = None
+        self.db = db
+        self.user = user
+
+
+class Batch:
+    """Fast-path records of one chunk, column by column, handed to `Aggregator.add_bulk`."""
+
+    __slots__ = ("dbs", "durations", "lines", "texts", "tss", "users")
+
+    def __init__(self) -> None:
+        self.texts: list[str] = []
+        self.durations: list[str] = []
+        self.tss: list[str] = []
+        self.users: list[str | None] = []
+        self.dbs: list[str | None] = []
+        self.lines: list[int] = []
+
+    def flush(self, aggregator: Aggregator, path: str, max_chars: int,
+              skip: Callable[[Skipped], None]) -> int:
+        """Aggregate the batch (too-long statements are skipped); the number aggregated."""
+        texts = self.texts
+        if not texts:
+            return 0
+        columns = (texts, self.durations, self.tss, self.users, self.dbs, self.lines)
+        if max(map(len, texts)) > max_chars:
+            keep = [i for i, t in enumerate(texts) if len(t) <= max_chars]
+            for i in sorted(set(range(len(texts))) - set(keep)):
+                skip(Skipped(f"{path}:{self.lines[i]}", f"statement too long: {len(texts[i]):,} "
+                             f"characters (limit {max_chars:,})", texts[i][:200] + "…"))
+            columns = tuple([col[i] for i in keep] for col in columns)  # type: ignore[assignment]
+        aggregator.add_bulk(*columns, path)
+        return len(columns[0])
+
+
+class Aggregator:
+    """Shapes seen so far; `drain()` turns them into `Statement`s for `collect`."""
+
+    def __init__(self, max_samples: int = 3, max_shapes: int = MAX_SHAPES) -> None:
+        self.max_samples = max(1, max_samples)
+        self.max_shapes = max_shapes
+        self.shapes: dict[str, _Shape] = {}
+        self.keys = ShapeKeys()
+
+    @property
+    def full(self) -> bool:
+        return len(self.shapes) >= self.max_shapes
+
+    def add(self, text: str, duration: float | None, ts: str, user: str | None,
+            db: str | None, params: tuple[str | None, ...], plan: str | None,
+            queryid: int | None, source: str, key: str | None = None) -> None:
+        """One statement execution (the general path)."""
+        if key is None:
+            key = self.keys.exact(text) if "\n" in text else self.keys.keys([text])[0]
+        shape = self.shapes.get(key)
+        if shape is None:
+            shape = self.shapes[key] = _Shape(ts, db, user)
+        shape.calls += 1
+        if duration is not None:
+            shape.timed += 1
+            shape.total += duration
+            if duration > shape.max:
+                shape.max = duration
+        if ts < shape.first:
+            shape.first = ts
+        if ts > shape.last:
+            shape.last = ts
+        if queryid and shape.queryid is None:
+            shape.queryid = queryid
+        samples = shape.samples
+        if len(samples) < self.max_samples and all(
+                s[0] != text or s[2] != params for s in samples):
+            samples.append((text, source, params, plan))
+        elif plan is not None and samples and samples[0][3] is None and samples[0][0] == text:
+            samples[0] = (*samples[0][:3], plan)
+
+    def add_bulk(self, texts: list[str], durations: list[str], tss: list[str],
+                 users: list[str | None], dbs: list[str | None], lines: list[int],
+                 path: str) -> None:
+        """Many `duration: X ms  statement: ...` records at once (the fast path)."""
+        keys = self.keys.keys(texts)
+        shapes = self.shapes
+        max_samples = self.max_samples
+        for i, key in enumerate(keys):
+            duration = float(durations[i])
+            ts = tss[i]
+            shape = shapes.get(key)
+            if shape is None:
+                shape = shapes[key] = _Shape(ts, dbs[i], users[i])
+            shape.calls += 1
+            shape.timed += 1
+            shape.total += duration
+            if duration > shape.max:
+                shape.max = duration
+            if ts > shape.last:
+                shape.last = ts
+            elif ts < shape.first:
+                shape.first = ts
+            if len(shape.samples) < max_samples:
+                text = texts[i]
+                if all(s[0] != text or s[2] for s in shape.samples):
+                    shape.samples.append((text, f"{path}:{lines[i]}", (), None))
+
+    def drain(self) -> Iterator[Statement]:
+        """Every shape as Statements (the first carries the counts), then forget them."""
+        shapes, self.shapes = self.shapes, {}
+        for shape in shapes.values():
+            text, source, params, plan = shape.samples[0]
+            yield Statement(
+                text=text, source=source, calls=shape.calls, records=shape.calls,
+                total_time_ms=shape.total if shape.timed else None, params=params,
+                max_time_ms=shape.max if shape.timed else None, first_seen=shape.first,
+                last_seen=shape.last, queryid=shape.queryid, plan=plan, database=shape.db,
+                user=shape.user)
+            for text, source, params, plan in shape.samples[1:]:
+                yield Statement(text=text, source=source, calls=0, records=0, params=params,
+                                plan=plan, database=shape.db, user=shape.user)

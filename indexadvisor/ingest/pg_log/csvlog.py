@@ -1,0 +1,74 @@
+"""csvlog: one CSV row per record (23 columns on PostgreSQL 12, 24 on 13, 26 on 14-17).
+
+Rows are framed with a regex that knows CSV quoting (a quoted field may hold raw newlines and
+doubled quotes), so a garbage line never swallows the rows after it; the framed rows are then
+split by the csv module.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from collections.abc import Callable, Iterator
+from typing import BinaryIO
+
+from ...model import Skipped, Statement
+from .aggregate import Aggregator, Batch
+from .chunks import chunks, csv_boundary
+from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
+
+COLUMNS = frozenset({23, 24, 26})
+_FIELD = r'(?:"[^"]*(?:""[^"]*)*"|[^,"\n]*)'
+ROW = re.compile(
+    r"^(?:(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)?(?: [^,\n]*)?(?:," + _FIELD + r"){20,27})$"
+    r"|(.*))",
+    re.M,
+)
+_FAST = re.compile(r"duration: (\d+\.\d+) ms  statement: ([^\n]*)\Z")
+
+
+def read_csvlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Filters,
+                progress: Callable[[], None] | None = None) -> Iterator[Statement | Skipped]:
+    """Statements and Skipped records of one csvlog file."""
+    skipped: list[Skipped] = []
+    assembler = Assembler(path, aggregator, filters, skipped.append)
+    for text, first in chunks(stream, path, csv_boundary, skipped, progress):
+        batch = Batch()
+        line = first
+        framed = ROW.findall(text)
+        rows = csv.reader([row for row, _bad in framed if row])
+        for row_text, bad in framed:
+            if not row_text:
+                if bad.strip():
+                    skipped.append(Skipped(f"{path}:{line}", "no log format matches this "
+                                           "line (not a csvlog row)", bad[:200]))
+                line += 1
+                continue
+            row = next(rows)
+            here, line = line, line + row_text.count("\n") + 1
+            if len(row) not in COLUMNS:
+                skipped.append(Skipped(f"{path}:{here}", f"csvlog row with {len(row)} columns "
+                                       "(PostgreSQL writes 23, 24 or 26)", row_text[:200]))
+                continue
+            queryid = int(row[25]) if len(row) == 26 and row[25] not in ("", "0") else None
+            rec = Record(here, row[0], row[3], row[1] or None, row[2] or None, row[11] or "LOG",
+                         row[13], row[14] or None, queryid)
+            fast = (_FAST.match(rec.message) if rec.level == "LOG" and queryid is None
+                    and not assembler.busy(rec.pid) else None)
+            if fast is None:
+                assembler.feed(rec)
+            elif filters.accepts(rec.ts, rec.user, rec.db):
+                batch.texts.append(fast.group(2))
+                batch.durations.append(fast.group(1))
+                batch.tss.append(rec.ts)
+                batch.users.append(rec.user)
+                batch.dbs.append(rec.db)
+                batch.lines.append(here)
+        assembler.statements += batch.flush(aggregator, path, MAX_STATEMENT_CHARS,
+                                            skipped.append)
+        yield from skipped
+        skipped.clear()
+        if aggregator.full:
+            yield from aggregator.drain()
+    assembler.finish()
+    yield from skipped

@@ -1,0 +1,129 @@
+"""The report of `indexadvisor ingest`: the workload summary a log analyser gives.
+
+JSON is versioned (`INGEST_SCHEMA_VERSION`, documented in docs/ingest.md): keys are only added
+within a version. Groups are sorted by total time, then calls, then fingerprint.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from rich.console import Console, Group
+from rich.panel import Panel
+from rich.table import Table
+from rich.text import Text
+
+from .. import __version__
+from ..collect import skip_category
+from ..model import Query, Workload
+
+INGEST_SCHEMA_VERSION = 1
+EXAMPLES_PER_REASON = 5
+
+
+def _ms(x: float | None) -> float | None:
+    return None if x is None else round(x, 3)
+
+
+def ranked(workload: Workload) -> list[Query]:
+    """Queries by total time (untimed last), then calls, then fingerprint."""
+    return sorted(workload.queries,
+                  key=lambda q: (-(q.total_time_ms or 0.0), -q.calls, q.fingerprint))
+
+
+def ingest_to_dict(workload: Workload, sources: Sequence[str]) -> dict[str, Any]:
+    """The summary as plain data, in the documented shape."""
+    examples: dict[str, list[dict[str, str]]] = {}
+    for s in workload.skipped:
+        bucket = examples.setdefault(skip_category(s.reason), [])
+        if len(bucket) < EXAMPLES_PER_REASON:
+            bucket.append({"source": s.source, "reason": s.reason, "text": s.text[:500]})
+    counts = dict(workload.skipped_counts)
+    groups = []
+    for q in ranked(workload):
+        sample = q.samples[0] if q.samples else None
+        groups.append({
+            "fingerprint": q.fingerprint,
+            "relations": list(q.relations),
+            "kind": "select" if q.is_select else "write",
+            "calls": q.calls,
+            "total_time_ms": _ms(q.total_time_ms),
+            "mean_time_ms": _ms(q.mean_time_ms),
+            "max_time_ms": _ms(q.max_time_ms),
+            "first_seen": q.first_seen,
+            "last_seen": q.last_seen,
+            "queryids": [str(i) for i in q.queryids],
+            "sample": q.text,
+            "source": q.source,
+            "params": list(sample.params) if sample else [],
+            "plan": sample.plan if sample else None,
+            "samples": [{"text": s.text, "source": s.source, "params": list(s.params)}
+                        for s in q.samples],
+        })
+    return {
+        "schema_version": INGEST_SCHEMA_VERSION,
+        "tool": {"name": "indexadvisor", "version": __version__},
+        "sources": list(sources),
+        "statements": workload.statements,
+        "fingerprints": len(workload.queries),
+        "total_time_ms": _ms(sum(q.total_time_ms or 0.0 for q in workload.queries)),
+        "skipped": {
+            "total": sum(counts.values()),
+            "by_reason": counts,
+            "examples": [e for reason in sorted(examples) for e in examples[reason]],
+        },
+        "groups": groups,
+    }
+
+
+def render_ingest_json(workload: Workload, sources: Sequence[str]) -> str:
+    return json.dumps(ingest_to_dict(workload, sources), indent=2, ensure_ascii=False) + "\n"
+
+
+def _short(text: str, width: int = 90) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= width else flat[: width - 1] + "…"
+
+
+def _num(x: float | None, digits: int = 2) -> str:
+    return "" if x is None else f"{x:,.{digits}f}"
+
+
+def render_ingest_table(workload: Workload, console: Console, limit: int = 30) -> None:
+    """Top statements by total time, with calls, mean, max and a sample; then the skips."""
+    total = sum(q.total_time_ms or 0.0 for q in workload.queries)
+    skipped = sum(n for _, n in workload.skipped_counts)
+    seen = [q.first_seen for q in workload.queries if q.first_seen] + \
+        [q.last_seen for q in workload.queries if q.last_seen]
+    span = f"  ·  {min(seen)} .. {max(seen)}" if seen else ""
+    console.print(Panel(Text.assemble(
+        ("indexadvisor ingest", "bold"),
+        f"\n{workload.statements:,} statements, {len(workload.queries):,} distinct, "
+        f"{skipped:,} skipped  ·  total time {total:,.1f} ms{span}"), expand=False))
+    table = Table(title=f"Top statements by total time (of {len(workload.queries):,})",
+                  title_justify="left")
+    for name in ("#", "total ms", "%", "calls", "mean ms", "max ms"):
+        table.add_column(name, justify="right")
+    table.add_column("statement (sample)")
+    for n, q in enumerate(ranked(workload)[:limit], 1):
+        share = f"{100 * (q.total_time_ms or 0.0) / total:.1f}" if total else ""
+        params = q.samples[0].params if q.samples else ()
+        extra = f"  params: {', '.join('NULL' if p is None else repr(p) for p in params)}" \
+            if params else ""
+        table.add_row(str(n), _num(q.total_time_ms), share, f"{q.calls:,}",
+                      _num(q.mean_time_ms, 3), _num(q.max_time_ms, 3),
+                      Group(_short(q.text), Text(_short(f"{q.source}{extra}", 120), style="dim")))
+    console.print(table)
+    if workload.skipped_counts:
+        skips = Table(title="Skipped", title_justify="left")
+        skips.add_column("reason")
+        skips.add_column("count", justify="right")
+        skips.add_column("examples")
+        examples: dict[str, list[str]] = {}
+        for s in workload.skipped:
+            examples.setdefault(skip_category(s.reason), []).append(s.source)
+        for reason, count in workload.skipped_counts:
+            skips.add_row(reason, f"{count:,}", ", ".join(examples.get(reason, [])[:3]))
+        console.print(skips)
