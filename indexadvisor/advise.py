@@ -15,6 +15,14 @@ import pglast
 import psycopg
 
 from . import __version__
+from .access_methods import (
+    NotCosted,
+    gin_note,
+    gin_proposals,
+    installed_extensions,
+    method_candidates,
+    query_gin_uses,
+)
 from .analyze import Analysis, SchemaMap, StatementError, analyze, parse_statement
 from .candidates import (
     LEADING,
@@ -79,6 +87,7 @@ class Advice:
     cache_hits: int
     elapsed_s: float
     drops: tuple[DropVerdict, ...] = ()  # existing indexes to drop (or keep), see dropsim.py
+    not_costed: tuple[NotCosted, ...] = ()  # GIN proposals HypoPG cannot cost (access_methods)
 
     @property
     def cost_before(self) -> float:
@@ -157,6 +166,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         if config.covering:
             keys += covering_candidates(keys, item.analysis.uses, catalog)
         keys += partials
+        keys += method_candidates(item.analysis.uses, catalog)  # BRIN, hash (access_methods)
         fresh, existing = filter_existing(keys, catalog)
         proposed[item.query.fingerprint] = fresh
         covered[item.query.fingerprint] = existing
@@ -229,6 +239,15 @@ def advise(workload: Workload, conn: psycopg.Connection,
                                  for item in costable}, loads=loads)
     # -- end of drop advice -------------------------------------------------------------------
 
+    # -- GIN proposals HypoPG cannot cost (access_methods.py) -----------------------------------
+    gin_found = {item.query.fingerprint: query_gin_uses(item.query, schema) for item in analyzed}
+    not_costed = gin_proposals(gin_found, catalog, installed_extensions(conn))
+    for key, result in list(results.items()):
+        note = gin_note(not_costed, key)
+        if note is not None and result.outcome is not Outcome.IMPROVED:
+            results[key] = replace(result, reason=f"{result.reason}; {note}")
+    # -- end of GIN proposals -------------------------------------------------------------------
+
     for item in settled.values():  # say which values a $n statement was costed with
         if item.values_note and item.query.fingerprint in results:
             found = results[item.query.fingerprint]
@@ -258,6 +277,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         cache_hits=costs.hits,
         elapsed_s=time.perf_counter() - started,
         drops=drops,
+        not_costed=not_costed,
     )
 
 

@@ -31,6 +31,8 @@ def _slug(text: str) -> str:
 def index_name(candidate: Candidate, suffix: str = "idx") -> str:
     """A readable index name within PostgreSQL's 63-byte limit."""
     parts = [_slug(candidate.table.name), *(_slug(c) for c in candidate.columns)]
+    if candidate.method != "btree":
+        parts.append(candidate.method)  # a brin and a btree on one column need two names
     if candidate.include:
         parts.append("incl")
     if candidate.where:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..access_methods import NotCosted
 from ..advise import Advice
 from ..dropsim import DropVerdict
 from ..model import Recommendation
@@ -106,7 +107,23 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
         ],
         "drops": [_drop(d) for d in sorted(advice.drops,
                                            key=lambda d: (d.candidate.table, d.candidate.index))],
+        "not_costed": [_not_costed(n) for n in advice.not_costed],
         "queries": queries,
+    }
+
+
+def _not_costed(n: NotCosted) -> dict[str, Any]:
+    """A proposal HypoPG cannot cost (GIN): never in the budget, benefit or summary."""
+    return {
+        "table": str(n.table),
+        "column": n.column,
+        "method": n.method,
+        "opclass": n.opclass,
+        "operators": list(n.operators),
+        "extension": n.extension,
+        "reason": n.reason,
+        "ddl": n.ddl,
+        "queries": list(n.queries),
     }
 
 

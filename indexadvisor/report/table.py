@@ -67,6 +67,7 @@ def render_table(advice: Advice, console: Console) -> None:
     else:
         console.print("[bold]No new index pays for itself on this workload.[/bold]")
 
+    _render_not_costed(advice, console)
     _render_drops(advice, console)
 
     verdicts = Table(title="Queries", title_justify="left")
@@ -86,6 +87,20 @@ def render_table(advice: Advice, console: Console) -> None:
                          Group(_short(s.text) or "(no text)", Text(f"{s.source}: {s.reason}",
                                                                     style="dim")))
     console.print(verdicts)
+
+
+def _render_not_costed(advice: Advice, console: Console) -> None:
+    """GIN proposals HypoPG cannot cost: shown apart, never in the budget or the benefit."""
+    if not advice.not_costed:
+        return
+    table = Table(title="Proposed, not costed (not counted in the budget)", show_lines=True,
+                  title_justify="left")
+    table.add_column("index")
+    table.add_column("reason")
+    table.add_column("queries", justify="right")
+    for n in advice.not_costed:
+        table.add_row(Group(n.label, Text(n.ddl, style="dim")), n.reason, str(len(n.queries)))
+    console.print(table)
 
 
 def _render_drops(advice: Advice, console: Console) -> None:
