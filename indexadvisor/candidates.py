@@ -115,12 +115,14 @@ def covering_candidates(candidates: Iterable[Candidate], uses: Iterable[ColumnUs
     for cand in candidates:
         table = catalog.table(cand.table)
         columns = read.get(cand.table, set())
+        # An expression key cannot give an index-only scan its column back (the planner needs
+        # the column itself for the filter), so covering stops at plain keys.
         if (table is None or cand.method != INDEXABLE_METHOD or cand.where or cand.include
+                or any(_is_expression(k) for k in (*cand.columns, *columns))
                 or len(columns) > MAX_COVERED or not _mostly_visible(table)):
             continue
         rest = tuple(sorted(columns - set(cand.columns)))
-        if (rest and not any(_is_expression(c) for c in rest)
-                and not _single_row(cand, table) and _narrow(rest, table)):
+        if rest and not _single_row(cand, table) and _narrow(rest, table):
             out.append(Candidate(cand.table, cand.columns, rest))
     return sorted(set(out))
 
