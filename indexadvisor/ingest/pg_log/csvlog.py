@@ -15,7 +15,7 @@ from typing import BinaryIO
 from ...model import Skipped, Statement
 from .aggregate import Aggregator, Batch
 from .chunks import chunks, csv_boundary
-from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
+from .records import Assembler, Filters, Record, end_chunk, route
 
 COLUMNS = frozenset({23, 24, 26})
 _FIELD = r'(?:"[^"]*(?:""[^"]*)*"|[^,"\n]*)'
@@ -24,7 +24,6 @@ ROW = re.compile(
     r"|(.*))",
     re.M,
 )
-_FAST = re.compile(r"duration: (\d+\.\d+) ms  statement: ([^\n]*)\Z")
 
 
 def read_csvlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Filters,
@@ -53,22 +52,7 @@ def read_csvlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Fi
             queryid = int(row[25]) if len(row) == 26 and row[25] not in ("", "0") else None
             rec = Record(here, row[0], row[3], row[1] or None, row[2] or None, row[11] or "LOG",
                          row[13], row[14] or None, queryid)
-            fast = (_FAST.match(rec.message) if rec.level == "LOG" and queryid is None
-                    and not assembler.busy(rec.pid) else None)
-            if fast is None:
-                assembler.feed(rec)
-            elif filters.accepts(rec.ts, rec.user, rec.db):
-                batch.texts.append(fast.group(2))
-                batch.durations.append(fast.group(1))
-                batch.tss.append(rec.ts)
-                batch.users.append(rec.user)
-                batch.dbs.append(rec.db)
-                batch.lines.append(here)
-        assembler.statements += batch.flush(aggregator, path, MAX_STATEMENT_CHARS,
-                                            skipped.append)
-        yield from skipped
-        skipped.clear()
-        if aggregator.full:
-            yield from aggregator.drain()
+            route(rec, here, assembler, batch, filters)
+        yield from end_chunk(batch, assembler, aggregator, path, skipped)
     assembler.finish()
     yield from skipped

@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Callable, Iterator
 from typing import BinaryIO
 
 from ...model import Skipped, Statement
 from .aggregate import Aggregator, Batch
 from .chunks import chunks, line_boundary
-from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
-
-_FAST = re.compile(r"duration: (\d+\.\d+) ms  statement: ([^\n]*)\Z")
+from .records import Assembler, Filters, Record, end_chunk, route
 
 
 def read_jsonlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Filters,
@@ -40,23 +37,8 @@ def read_jsonlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: F
                 skipped.append(Skipped(f"{path}:{line}", "jsonlog object without timestamp, "
                                        "pid or message", raw[:200]))
                 continue
-            fast = (_FAST.match(rec.message) if rec.level == "LOG" and rec.queryid is None
-                    and not assembler.busy(rec.pid) else None)
-            if fast is None:
-                assembler.feed(rec)
-            elif filters.accepts(rec.ts, rec.user, rec.db):
-                batch.texts.append(fast.group(2))
-                batch.durations.append(fast.group(1))
-                batch.tss.append(rec.ts)
-                batch.users.append(rec.user)
-                batch.dbs.append(rec.db)
-                batch.lines.append(line)
-        assembler.statements += batch.flush(aggregator, path, MAX_STATEMENT_CHARS,
-                                            skipped.append)
-        yield from skipped
-        skipped.clear()
-        if aggregator.full:
-            yield from aggregator.drain()
+            route(rec, line, assembler, batch, filters)
+        yield from end_chunk(batch, assembler, aggregator, path, skipped)
     assembler.finish()
     yield from skipped
 

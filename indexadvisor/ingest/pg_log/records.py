@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from ...model import Skipped
-from .aggregate import Aggregator
+from ...model import Skipped, Statement
+from .aggregate import Aggregator, Batch
 
 MAX_STATEMENT_CHARS = 1 << 20  # longer statements are skipped (counted, with file:line)
 MAX_PROCESSES = 10_000  # processes with a held record; beyond that the oldest are flushed
@@ -251,3 +251,33 @@ class Assembler:
             self._release(pid)
         for pid in list(self.plans):
             self._emit(self.plans.pop(pid))
+
+
+# A structured record (csvlog, jsonlog) whose message is one complete timed statement.
+FAST_MESSAGE = re.compile(r"duration: (\d+\.\d+) ms  statement: ([^\n]*)\Z")
+
+
+def route(rec: Record, line: int, assembler: Assembler, batch: Batch, filters: Filters) -> None:
+    """A structured record: a plain timed statement of an idle process goes to the fast batch;
+    everything else (execute, DETAIL, plans, query ids) to the per-process assembler."""
+    fast = (FAST_MESSAGE.match(rec.message) if rec.level == "LOG" and rec.queryid is None
+            and not assembler.busy(rec.pid) else None)
+    if fast is None:
+        assembler.feed(rec)
+    elif filters.accepts(rec.ts, rec.user, rec.db):
+        batch.texts.append(fast.group(2))
+        batch.durations.append(fast.group(1))
+        batch.tss.append(rec.ts)
+        batch.users.append(rec.user)
+        batch.dbs.append(rec.db)
+        batch.lines.append(line)
+
+
+def end_chunk(batch: Batch, assembler: Assembler, aggregator: Aggregator, path: str,
+              skipped: list[Skipped]) -> Iterator[Statement | Skipped]:
+    """After a chunk: aggregate its batch, hand on what was skipped, drain a full aggregator."""
+    assembler.statements += batch.flush(aggregator, path, MAX_STATEMENT_CHARS, skipped.append)
+    yield from skipped
+    skipped.clear()
+    if aggregator.full:
+        yield from aggregator.drain()
