@@ -36,7 +36,7 @@ from pglast import ast
 from pglast.enums import A_Expr_Kind
 from psycopg import sql
 
-from .analyze.predicates import _column, _cte_names, _tables
+from .analyze.predicates import _column, where_scope
 from .analyze.schema import SchemaMap
 from .catalog import Catalog, Index, Table
 from .ddl import check_roundtrip, index_key, index_name
@@ -176,17 +176,10 @@ def query_gin_uses(query: Query, schema: SchemaMap) -> tuple[GinUse, ...]:
 
 def _statement_uses(node: ast.Node, schema: SchemaMap,
                     params: Sequence[str | None]) -> Iterator[GinUse]:
-    if isinstance(node, ast.SelectStmt):
-        where, sources = node.whereClause, list(node.fromClause or ())
-    elif isinstance(node, ast.UpdateStmt):
-        where, sources = node.whereClause, [node.relation, *(node.fromClause or ())]
-    elif isinstance(node, ast.DeleteStmt):
-        where, sources = node.whereClause, [node.relation, *(node.usingClause or ())]
-    else:
+    scope = where_scope(node, schema)
+    if scope is None:
         return
-    if where is None:
-        return
-    tables = _tables(sources, schema, _cte_names(node))
+    where, tables = scope
     for term in _walk(where, into_subqueries=False):
         if isinstance(term, ast.A_Expr):
             use = _gin_use(term, tables, schema, params)

@@ -95,7 +95,10 @@ def filter_predicates(text: str, schema: SchemaMap) -> tuple[Predicate, ...]:
     return tuple(sorted(found))
 
 
-def _statement_filters(node: ast.Node, schema: SchemaMap) -> Iterator[Predicate]:
+def where_scope(node: ast.Node,
+                schema: SchemaMap) -> tuple[ast.Node, dict[str, TableName]] | None:
+    """The WHERE clause of a SELECT, UPDATE or DELETE node, with its FROM list's plain tables
+    by name or alias (None for other nodes, or without a WHERE)."""
     if isinstance(node, ast.SelectStmt):
         where, sources = node.whereClause, list(node.fromClause or ())
     elif isinstance(node, ast.UpdateStmt):
@@ -103,10 +106,17 @@ def _statement_filters(node: ast.Node, schema: SchemaMap) -> Iterator[Predicate]
     elif isinstance(node, ast.DeleteStmt):
         where, sources = node.whereClause, [node.relation, *(node.usingClause or ())]
     else:
-        return
+        return None
     if where is None:
+        return None
+    return where, _tables(sources, schema, _cte_names(node))
+
+
+def _statement_filters(node: ast.Node, schema: SchemaMap) -> Iterator[Predicate]:
+    scope = where_scope(node, schema)
+    if scope is None:
         return
-    tables = _tables(sources, schema, _cte_names(node))
+    where, tables = scope
     for term in _conjuncts(where):
         predicate = _predicate(term, tables, schema)
         if predicate is not None:
