@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from .catalog import Catalog
+from .catalog import Catalog, ColumnStats
 from .model import Candidate, is_expression
 
 BLOCK_SIZE = 8192
@@ -76,6 +76,7 @@ _LEAF_FILL = 0.90  # btree leaf fillfactor
 _INNER_FILL = 0.70  # inner pages, as CREATE INDEX leaves them
 _MAX_ITEM = 2704  # BTMaxItemSize for 8 kB pages: posting lists split beyond it
 _TID = 6
+CLUSTERED = 0.9  # |pg_stats.correlation| from which n_distinct is not trusted for sizing
 
 
 def _base_type(type_name: str) -> str:
@@ -157,6 +158,21 @@ def expected_distinct(combinations: float, rows: float) -> float:
     return max(1.0, combinations * -math.expm1(-rows / combinations))
 
 
+def _distinct(stats: ColumnStats, rows: float) -> float:
+    """Distinct values of a key column for sizing. On a physically clustered column
+    (|correlation| >= 0.9) ANALYZE's block sample sees runs of one value and undercounts
+    distinct values (TPC-H l_orderkey: 398k estimated, 1.5M real), which would promise more
+    deduplication than a build delivers; there every row counts as distinct (no saving
+    assumed: a budget must not be overrun).
+
+    >>> _distinct(ColumnStats(0, 400_000, 4, 1.0), 6e6), _distinct(ColumnStats(0, 10, 4, 0.1), 6e6)
+    (6000000.0, 10.0)
+    """
+    if stats.correlation is not None and abs(stats.correlation) >= CLUSTERED:
+        return max(rows, 1.0)
+    return float(max(stats.distinct_values(max(rows, 1.0)), 1.0))
+
+
 def candidate_btree_size(candidate: Candidate, catalog: Catalog,
                          fraction: float = 1.0) -> int | None:
     """`built_btree_size` for a plain-column btree candidate, summed over a parent's leaves;
@@ -181,7 +197,7 @@ def candidate_btree_size(candidate: Candidate, catalog: Catalog,
             entry = (column.type, column.stats.avg_width)
             if name in candidate.columns:
                 keys.append(entry)
-                distinct *= max(column.stats.distinct_values(max(table.rows, 1.0)), 1.0)
+                distinct *= _distinct(column.stats, table.rows)
             else:
                 include.append(entry)
         total += built_btree_size(rows, keys, include, expected_distinct(distinct, rows))
