@@ -197,6 +197,9 @@ def test_columns_are_discovered_from_the_catalog(pgss: LocalSandbox) -> None:
         (20, "shop", "app", None), (3, "shop", "app", None), (5, "shop", "app", None)}
     with pytest.raises(SourceError, match=r"no table or view 'old\.nope'"):
         list(read_pgss_live(shop, relation="old.nope"))
+    with pytest.raises(SourceError, match="not allowed to read") as info:
+        list(read_pgss_live(db(pgss, "shop", user="viewer"), relation="old.snapshot"))
+    assert "GRANT SELECT ON" in (info.value.hint or "")
 
 
 # --- exports written by the real server -------------------------------------------------------

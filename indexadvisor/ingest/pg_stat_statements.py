@@ -291,6 +291,7 @@ def _order(item: Statement | Skipped) -> tuple[int, float, str]:
 
 def _fetch(conn: psycopg.Connection, dsn: str, min_calls: int, all_databases: bool,
            relation: str | None) -> tuple[list[dict[str, Any]], PgssColumns, str]:
+    schema, name = "", relation or VIEW
     try:
         with conn.transaction(), conn.cursor() as cur:
             schema, name = _locate(cur, relation)
@@ -311,8 +312,9 @@ def _fetch(conn: psycopg.Connection, dsn: str, min_calls: int, all_databases: bo
         raise ExtensionMissing(f"pg_stat_statements cannot be read: {exc.diag.message_primary}",
                                hint=_INSTALL_HINT) from None
     except pg_errors.InsufficientPrivilege as exc:
-        raise SourceError(f"not allowed to read {schema}.{name}: {exc.diag.message_primary}",
-                          hint=_PRIVILEGE_HINT) from None
+        raise SourceError(f"not allowed to read {name}: {exc.diag.message_primary}",
+                          hint=f"GRANT SELECT ON {name} (and USAGE on its schema) to the role"
+                          ) from None
     except pg_errors.QueryCanceled:
         raise SourceError(f"reading {name} took longer than the statement timeout",
                           hint="raise it (statement_timeout_ms) or lower "
