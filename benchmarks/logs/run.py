@@ -143,22 +143,23 @@ def run_pgbadger(log: Path, workdir: Path) -> dict[str, Any]:
     }
 
 
-def ingest_available() -> bool:
-    """Whether this checkout's CLI has an ``ingest`` command."""
+def ingest_available(repo: Path) -> bool:
+    """Whether the checkout's CLI has an ``ingest`` command."""
     done = subprocess.run(
         [sys.executable, "-m", "indexadvisor", "ingest", "--help"],
-        cwd=REPO, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
+        cwd=repo, capture_output=True, text=True, check=False, stdin=subprocess.DEVNULL,
     )
     return done.returncode == 0
 
 
-def run_indexadvisor(log: Path, workdir: Path, extra: list[str]) -> dict[str, Any]:
-    """``python -m indexadvisor ingest --format json LOG``; its counts and resource use."""
-    if not ingest_available():
+def run_indexadvisor(log: Path, workdir: Path, extra: list[str], repo: Path = REPO
+                     ) -> dict[str, Any]:
+    """``python -m indexadvisor ingest --format json LOG`` in `repo`; counts, resource use."""
+    if not ingest_available(repo):
         return {"error": UNAVAILABLE}
     out = workdir / f"{log.stem}.indexadvisor.json"
     argv = [sys.executable, "-m", "indexadvisor", "ingest", "--format", "json", *extra, str(log)]
-    m = measure(argv, stdout_path=out)
+    m = measure(argv, stdout_path=out, cwd=repo)
     usage = _usage(m, log)
     try:
         doc = json.loads(m.stdout)
@@ -170,7 +171,8 @@ def run_indexadvisor(log: Path, workdir: Path, extra: list[str]) -> dict[str, An
         **usage,
         "returncode": m.returncode,
         "statements": doc.get("statements"),
-        "skipped": skipped.get("count") if isinstance(skipped, dict) else skipped,
+        "skipped": (skipped.get("total", skipped.get("count")) if isinstance(skipped, dict)
+                    else skipped),
         "groups": len(groups),
         "calls": sum(int(g.get("calls") or 0) for g in groups),
     }
@@ -190,7 +192,7 @@ def _int(text: str) -> int:
     return int(text.replace(",", ""))
 
 
-def machine() -> dict[str, Any]:
+def machine(repo: Path = REPO) -> dict[str, Any]:
     """What the numbers were measured on."""
     cpu = ""
     try:
@@ -202,7 +204,7 @@ def machine() -> dict[str, Any]:
         pass
     pgbadger = subprocess.run(["pgbadger", "--version"], capture_output=True, text=True,
                               check=False) if shutil.which("pgbadger") else None
-    commit = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"],
+    commit = subprocess.run(["git", "-C", str(repo), "rev-parse", "--short", "HEAD"],
                             capture_output=True, text=True, check=False).stdout.strip()
     return {
         "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
@@ -276,6 +278,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="take pgBadger's numbers from an earlier results file")
     parser.add_argument("--ia-arg", action="append", default=[], metavar="ARG",
                         help="extra argument for indexadvisor ingest (repeatable)")
+    parser.add_argument("--repo", type=Path, default=REPO,
+                        help="the checkout whose indexadvisor runs (default: this one)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
     args = parser.parse_args(argv)
 
@@ -304,12 +308,12 @@ def main(argv: list[str] | None = None) -> int:
                 row["pgbadger"] = run_pgbadger(log, workdir)
             print(f"  pgbadger: {row['pgbadger']}", file=sys.stderr, flush=True)
             row["indexadvisor"] = ({"error": "not run"} if args.only == "pgbadger"
-                                   else run_indexadvisor(log, workdir, args.ia_arg))
+                                   else run_indexadvisor(log, workdir, args.ia_arg, args.repo))
             print(f"  indexadvisor: {row['indexadvisor']}", file=sys.stderr, flush=True)
             pb, ia = row["pgbadger"].get("mb_per_cpu_s"), row["indexadvisor"].get("mb_per_cpu_s")
             row["ratio"] = round(ia / pb, 2) if pb and ia else None
             rows.append(row)
-    info = machine()
+    info = machine(args.repo)
     result = {"machine": info, "rows": rows, "checks": verdicts(rows)}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
