@@ -39,7 +39,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -74,28 +73,52 @@ class Measured:
     stderr_tail: str
 
 
+#: Runs the measured command as its own child and reports that child's rusage as JSON.
+#: Why a launcher: on Linux a child's ru_maxrss starts from the RSS of the process that forked
+#: it (exec records the old address space's high-water mark), so measuring straight from this
+#: script would report at least this script's own peak (~150 MB after counting a 1 GB log).
+#: The launcher is a bare ``python -I -S`` (about 10 MB), far below either tool's real peak.
+LAUNCHER = """
+import json, os, sys, time
+report, argv = sys.argv[1], sys.argv[2:]
+started = time.perf_counter()
+pid = os.fork()
+if pid == 0:
+    try:
+        os.execvp(argv[0], argv)
+    finally:
+        os._exit(127)
+_, status, ru = os.wait4(pid, 0)
+wall = time.perf_counter() - started
+with open(report, "w") as f:
+    json.dump({"status": os.waitstatus_to_exitcode(status), "user": ru.ru_utime,
+               "sys": ru.ru_stime, "maxrss_kib": ru.ru_maxrss, "wall": wall}, f)
+"""
+
+
 def measure(argv: list[str], *, stdout_path: Path | None = None, cwd: Path = REPO) -> Measured:
     """Run `argv` to completion; CPU (user+sys) and max RSS from wait4, wall from a clock."""
     out = stdout_path.open("wb") if stdout_path else subprocess.DEVNULL
-    with tempfile.TemporaryFile() as err:
-        started = time.perf_counter()
-        proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - started
-        proc.returncode = os.waitstatus_to_exitcode(status)
+    with tempfile.TemporaryDirectory() as tmp, tempfile.TemporaryFile() as err:
+        report = Path(tmp) / "rusage.json"
+        subprocess.run([sys.executable, "-I", "-S", "-c", LAUNCHER, str(report), *argv],
+                       cwd=cwd, stdin=subprocess.DEVNULL, stdout=out, stderr=err, check=False)
         if stdout_path:
             out.close()  # type: ignore[union-attr]
         err.seek(0)
         stderr = err.read().decode("utf-8", "replace")
+        usage = json.loads(report.read_text()) if report.exists() else None
+    if usage is None:
+        raise SystemExit(f"could not run {argv[0]}: {stderr[-2000:]}")
     text = stdout_path.read_text(errors="replace") if stdout_path else ""
     return Measured(
         argv=argv,
-        returncode=proc.returncode,
-        cpu_s=round(usage.ru_utime + usage.ru_stime, 3),
-        user_s=round(usage.ru_utime, 3),
-        sys_s=round(usage.ru_stime, 3),
-        wall_s=round(wall, 3),
-        max_rss_mb=round(usage.ru_maxrss / 1024, 1),  # Linux: KiB
+        returncode=usage["status"],
+        cpu_s=round(usage["user"] + usage["sys"], 3),
+        user_s=round(usage["user"], 3),
+        sys_s=round(usage["sys"], 3),
+        wall_s=round(usage["wall"], 3),
+        max_rss_mb=round(usage["maxrss_kib"] / 1024, 1),  # Linux: KiB
         stdout=text,
         stderr_tail=stderr[-2000:],
     )
