@@ -363,12 +363,14 @@ def _select(cols: PgssColumns, schema: str, name: str, all_databases: bool) -> s
     """SELECT the discovered columns, with database and role names, filtered by calls."""
     fields: list[sql.Composable] = [sql.SQL("s.{}").format(sql.Identifier(c))
                                     for c in cols.names if c not in (cols.database, cols.user)]
-    for column, join in ((cols.database, "d.datname"), (cols.user, "r.rolname")):
-        if column:
-            fields.append(sql.SQL("s.{} AS {}").format(sql.Identifier(column),
-                                                       sql.Identifier(join[2:])))
-        elif (cols.dbid if join[0] == "d" else cols.userid):
-            fields.append(sql.SQL(join))
+    # Names: the relation's own column when it has one, else the oid joined to the catalog.
+    for own, oid, alias, label in ((cols.database, cols.dbid, "d", "datname"),
+                                   (cols.user, cols.userid, "r", "rolname")):
+        if own:
+            fields.append(sql.SQL("s.{} AS {}").format(sql.Identifier(own),
+                                                       sql.Identifier(label)))
+        elif oid:
+            fields.append(sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(label)))
     query = sql.SQL("SELECT {} FROM {} s").format(sql.SQL(", ").join(fields),
                                                   sql.Identifier(schema, name))
     if cols.dbid:
