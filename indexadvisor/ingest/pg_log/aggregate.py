@@ -40,7 +40,25 @@ _PRECISE = re.compile(
     re.S,
 )
 _DIGIT = re.compile(r"\d")
+_PARAM = re.compile(r"\$(\d+) = (?:'([^']*(?:''[^']*)*)'|NULL)")
 _MASK = str.maketrans("123456789", "000000000")
+
+
+def parse_parameters(detail: str) -> tuple[str | None, ...] | None:
+    """Bind values from `parameters: $1 = '...', $2 = NULL` (None for NULL), in $n order.
+
+    >>> parse_parameters("parameters: $1 = 'it''s, a\\nb', $2 = NULL, $10 = '7'")
+    ("it's, a\\nb", None, None, None, None, None, None, None, None, '7')
+    """
+    if not detail.startswith("parameters: "):
+        return None
+    values: dict[int, str | None] = {}
+    for m in _PARAM.finditer(detail, 12):
+        raw = m.group(2)
+        values[int(m.group(1))] = None if raw is None else raw.replace("''", "'")
+    if not values:
+        return None
+    return tuple(values.get(n) for n in range(1, max(values) + 1))
 
 
 def _precise(match: re.Match[str]) -> str:
@@ -140,6 +158,48 @@ class Batch:
         return len(columns[0])
 
 
+class ExecBatch:
+    """Fast-path `duration: X ms  execute NAME: ...` records of one chunk, column by column,
+    each with the text of its `DETAIL:  parameters: ...` line ("" without one). `release()`
+    hands those listed in `order` to the aggregator, in that order."""
+
+    __slots__ = ("dbs", "details", "durations", "filtered", "lines", "max_chars", "order",
+                 "path", "skip", "texts", "tss", "users")
+
+    def __init__(self, path: str, max_chars: int, skip: Callable[[Skipped], None]) -> None:
+        self.path = path
+        self.max_chars = max_chars
+        self.skip = skip
+        self.texts: list[str] = []
+        self.durations: list[str] = []
+        self.tss: list[str] = []
+        self.users: list[str | None] = []
+        self.dbs: list[str | None] = []
+        self.lines: list[int] = []
+        self.details: list[str] = []
+        self.filtered: set[int] = set()  # rejected by --since/--until/--db/--user
+        self.order: list[int] = []
+
+    def release(self, aggregator: Aggregator) -> int:
+        """Aggregate the records in `order` (too-long statements are skipped) and empty it;
+        the number aggregated."""
+        order = self.order[:]
+        self.order.clear()  # in place: callers hold on to the list
+        texts, max_chars = self.texts, self.max_chars
+        if self.filtered:
+            order = [i for i in order if i not in self.filtered]
+        if order and max(len(texts[i]) for i in order) > max_chars:
+            for i in order:
+                if len(texts[i]) > max_chars:
+                    self.skip(Skipped(f"{self.path}:{self.lines[i]}", f"statement too long: "
+                                      f"{len(texts[i]):,} characters (limit {max_chars:,})",
+                                      texts[i][:200] + "…"))
+            order = [i for i in order if len(texts[i]) <= max_chars]
+        if order:
+            aggregator.add_executes(self, order)
+        return len(order)
+
+
 class Aggregator:
     """Shapes seen so far; `drain()` turns them into `Statement`s for `collect`."""
 
@@ -207,6 +267,37 @@ class Aggregator:
                 text = texts[i]
                 if all(s[0] != text or s[2] for s in shape.samples):
                     shape.samples.append((text, f"{path}:{lines[i]}", (), None))
+
+    def add_executes(self, batch: ExecBatch, order: list[int]) -> None:
+        """`execute` records (single-line texts) of a batch, by index. Bind values are parsed
+        only for the records kept as samples."""
+        shapes = self.shapes
+        max_samples = self.max_samples
+        exact = self.keys.exact
+        texts, durations, tss = batch.texts, batch.durations, batch.tss
+        path, lines, details = batch.path, batch.lines, batch.details
+        for i in order:
+            text = texts[i]
+            key = exact(text)
+            duration = float(durations[i])
+            ts = tss[i]
+            shape = shapes.get(key)
+            if shape is None:
+                shape = shapes[key] = _Shape(ts, batch.dbs[i], batch.users[i])
+            shape.calls += 1
+            shape.timed += 1
+            shape.total += duration
+            if duration > shape.max:
+                shape.max = duration
+            if ts > shape.last:
+                shape.last = ts
+            elif ts < shape.first:
+                shape.first = ts
+            samples = shape.samples
+            if len(samples) < max_samples:
+                params = parse_parameters(details[i]) or ()
+                if all(s[0] != text or s[2] != params for s in samples):
+                    samples.append((text, f"{path}:{lines[i]}", params, None))
 
     def drain(self) -> Iterator[Statement]:
         """Every shape as Statements (the first carries the counts), then forget them."""

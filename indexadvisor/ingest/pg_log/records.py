@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from ...model import Skipped, Statement
-from .aggregate import Aggregator, Batch
+from .aggregate import Aggregator, Batch, parse_parameters
 
 MAX_STATEMENT_CHARS = 1 << 20  # longer statements are skipped (counted, with file:line)
 MAX_PROCESSES = 10_000  # processes with a held record; beyond that the oldest are flushed
@@ -40,7 +40,6 @@ _MESSAGE = re.compile(
     r"|(?P<kind2>statement|execute)(?P<name2>[^:\n]*): (?P<text2>.*))\Z",
     re.S,
 )
-_PARAM = re.compile(r"\$(\d+) = (?:'([^']*(?:''[^']*)*)'|NULL)")
 _PLAN_NODE = re.compile(r"\n(?=[^\n]*\((?:cost|actual)[= ])")
 
 
@@ -93,23 +92,6 @@ class Filters:
         return self.user is None or user == self.user
 
 
-def parse_parameters(detail: str) -> tuple[str | None, ...] | None:
-    """Bind values from `parameters: $1 = '...', $2 = NULL` (None for NULL), in $n order.
-
-    >>> parse_parameters("parameters: $1 = 'it''s, a\\nb', $2 = NULL, $10 = '7'")
-    ("it's, a\\nb", None, None, None, None, None, None, None, None, '7')
-    """
-    if not detail.startswith("parameters: "):
-        return None
-    values: dict[int, str | None] = {}
-    for m in _PARAM.finditer(detail, 12):
-        raw = m.group(2)
-        values[int(m.group(1))] = None if raw is None else raw.replace("''", "'")
-    if not values:
-        return None
-    return tuple(values.get(n) for n in range(1, max(values) + 1))
-
-
 def plan_query_text(plan: str) -> str:
     """The query text auto_explain logged with a plan (JSON or text format)."""
     if plan.startswith("{"):
@@ -155,6 +137,7 @@ class Assembler:
         self.held: dict[str, _Event] = {}  # pid -> statement waiting for DETAIL/duration/plan
         self.plans: dict[str, _Event] = {}  # pid -> plan waiting for its statement
         self.statements = 0
+        self.plans_seen = False  # auto_explain output met: execute records must be held
 
     def busy(self, pid: str) -> bool:
         return pid in self.held or pid in self.plans
@@ -205,6 +188,7 @@ class Assembler:
             self._hold(pid, event)
 
     def _plan(self, rec: Record, plan: str, duration: float | None) -> None:
+        self.plans_seen = True
         text = plan_query_text(plan).rstrip()
         held = self.held.get(rec.pid)
         if held is not None and held.plan is None and held.text == text:
@@ -219,6 +203,17 @@ class Assembler:
         if text:
             self.plans[rec.pid] = event
             self._bound(self.plans)
+
+    def hold_execute(self, rec: Record, text: str, duration: float, detail: str) -> None:
+        """An execute record the fast path took that is its process's last record so far:
+        held as the general path would hold it (a plan or DETAIL may still follow)."""
+        event = _Event(rec, text, duration, "execute")
+        event.params = parse_parameters(detail) or ()
+        self._hold(rec.pid, event)
+
+    def release(self, pid: str) -> None:
+        """The process logged something that completes its held statement (parse/bind)."""
+        self._release(pid)
 
     def _hold(self, pid: str, event: _Event) -> None:
         self.held[pid] = event

@@ -16,19 +16,46 @@ from operator import itemgetter
 from typing import Any, BinaryIO
 
 from ...model import Skipped, Statement
-from .aggregate import Aggregator, Batch
+from .aggregate import Aggregator, Batch, ExecBatch, parse_parameters
 from .chunks import chunks, stderr_boundary
 from .prefix import LEVELS, Prefix
 from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
 
-_FIELDS = ("ts", "pid", "user", "db", "queryid", "fdur", "ftext", "level", "msg", "bad")
+_FIELDS = ("ts", "pid", "user", "db", "queryid", "fdur", "ftext", "xmsg", "xdur", "xtext",
+           "xdetail", "pdur", "pnl", "level", "msg", "bad")
+_HOLDING = ("DETAIL", "HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION")  # keep a held record
+_GROUP = re.compile(r"\(\?P<(\w+)>")
+
+
+def same_process(pattern: str) -> str:
+    """`pattern` (a prefix regex) for a later line of the same process: the process group
+    becomes a backreference, the other named groups plain groups.
+
+    >>> same_process(r"(?P<ts>\\d+) \\[(?P<pid>\\d+)\\] (?P<user>\\w*)")
+    '(?:\\\\d+) \\\\[(?P=pid)\\\\] (?:\\\\w*)'
+    """
+    name = "pid" if "(?P<pid>" in pattern else "session"
+    pattern = re.sub(rf"\(\?P<{name}>[^()]*\)", f"(?P={name})", pattern)
+    return _GROUP.sub("(?:", pattern)
 
 
 def record_regex(prefix: Prefix) -> tuple[re.Pattern[str], Callable[[Any], tuple[str, ...]]]:
-    """The chunk regex for `prefix` and a getter that orders its groups as `_FIELDS`."""
+    """The chunk regex for `prefix` and a getter that orders its groups as `_FIELDS`.
+
+    Besides the general record it recognises, on single lines: a timed simple statement
+    (`fdur`, `ftext`); a timed execute (`xmsg`) with the `DETAIL:  parameters:` line that
+    directly follows it from the same process (`xdetail`), or with no DETAIL line of that
+    process after it; a timed parse or bind (`pdur`) with its DETAIL line if there is one
+    (`pnl`)."""
+    same = same_process(prefix.pattern)
     regex = re.compile(
         r"^(?P<nil>)(?:" + prefix.pattern
         + r"(?:LOG:  duration: (?P<fdur>\d+\.\d+) ms  statement: (?P<ftext>.*)$(?!\n\t)"
+        + r"|LOG:  (?P<xmsg>duration: (?P<xdur>\d+\.\d+) ms  execute [^:\n]*: (?P<xtext>.*))"
+        + rf"$(?!\n\t)(?:\n{same}DETAIL:  (?P<xdetail>parameters: .*)$(?!\n\t)"
+        + rf"|(?!\n{same}DETAIL:  ))"
+        + r"|LOG:  duration: (?P<pdur>\d+\.\d+) ms  (?:parse|bind) [^:\n]*: .*$(?!\n\t)"
+        + rf"(?:(?P<pnl>\n){same}DETAIL:  .*$(?!\n\t))?"
         + rf"|(?P<level>{LEVELS}):  (?P<msg>.*(?:\n\t.*)*))|(?P<bad>.*))",
         re.M,
     )
@@ -64,17 +91,33 @@ def read_stderr(stream: BinaryIO, path: str, prefix: Prefix, aggregator: Aggrega
 def _chunk(text: str, line: int, fields: Callable[[Any], tuple[str, ...]],
            regex: re.Pattern[str], path: str, assembler: Assembler, filters: Filters,
            epoch: bool, skipped: list[Skipped]) -> None:
-    """Frame one chunk: fast records in bulk, the rest through the assembler."""
+    """Frame one chunk: fast records in bulk, the rest through the assembler.
+
+    A fast execute is held like the assembler holds one (`pending`, by process) until its
+    process logs its next record; then it is released (`order`) and reaches the aggregator
+    before anything the assembler emits later, so statements arrive in the same order as
+    through the general path. An execute still pending at the end of the chunk goes to the
+    assembler. Plans (auto_explain) attach to held statements, so once a plan shows up the
+    execute fast path is off."""
     batch = Batch()
     texts, durations, tss = batch.texts, batch.durations, batch.tss
     users, dbs, lines = batch.users, batch.dbs, batch.lines
+    xb = ExecBatch(path, MAX_STATEMENT_CHARS, skipped.append)
+    xtexts, xdurations, xtss, xusers = xb.texts, xb.durations, xb.tss, xb.users
+    xdbs, xlines, xdetails = xb.dbs, xb.lines, xb.details
+    pending: dict[str, int] = {}  # pid -> its fast execute (index in xb) not yet released
+    order = xb.order  # released fast executes, in release order
     held, plans = assembler.held, assembler.plans
     check = filters.active
+    fast_execute = not assembler.plans_seen and " ms  plan" not in text
+    aggregator = assembler.aggregator
     line -= 1
-    for ts, pid, user, db, queryid, fdur, ftext, level, msg, bad in map(fields,
-                                                                       regex.findall(text)):
+    for (ts, pid, user, db, queryid, fdur, ftext, xmsg, xdur, xtext, xdetail, pdur, pnl, level,
+         msg, bad) in map(fields, regex.findall(text)):
         line += 1
         if fdur and pid not in held and pid not in plans and not queryid:
+            if pid in pending:
+                order.append(pending.pop(pid))
             if epoch:
                 ts = _epoch_iso(ts)
             if check and not filters.accepts(ts, user or None, db or None):
@@ -85,18 +128,63 @@ def _chunk(text: str, line: int, fields: Callable[[Any], tuple[str, ...]],
             users.append(user or None)
             dbs.append(db or None)
             lines.append(line)
-        elif fdur or level:
+        elif xdur and fast_execute and pid not in held and pid not in plans and not queryid:
+            if pid in pending:
+                order.append(pending.pop(pid))
+            if epoch:
+                ts = _epoch_iso(ts)
+            if check and not filters.accepts(ts, user or None, db or None):
+                xb.filtered.add(len(xtexts))
+            pending[pid] = len(xtexts)
+            xtexts.append(xtext.rstrip())
+            xdurations.append(xdur)
+            xtss.append(ts)
+            xusers.append(user or None)
+            xdbs.append(db or None)
+            xlines.append(line)
+            xdetails.append(xdetail)
+            if xdetail:
+                line += 1
+        elif pdur:
+            if pid in pending:
+                order.append(pending.pop(pid))
+            elif pid in held:
+                if order:
+                    assembler.statements += xb.release(aggregator)
+                assembler.release(pid)
+            if pnl:
+                line += 1
+        elif fdur or xdur or level:
+            detail = None
             if fdur:
                 level, msg = "LOG", f"duration: {fdur} ms  statement: {ftext}"
+            elif xdur:
+                level, msg, detail = "LOG", xmsg, xdetail
             elif "\n" in msg:
                 msg = msg.replace("\n\t", "\n")
-            assembler.feed(Record(line, _epoch_iso(ts) if epoch else ts, pid, user or None,
-                                  db or None, level, msg, None,
-                                  int(queryid) if queryid and queryid != "0" else None))
+            if pid in pending:
+                if level == "DETAIL":
+                    i = pending[pid]
+                    if not parse_parameters(xdetails[i]):
+                        xdetails[i] = msg
+                elif level not in _HOLDING:
+                    order.append(pending.pop(pid))
+            if order:
+                assembler.statements += xb.release(aggregator)
+            rec = Record(line, _epoch_iso(ts) if epoch else ts, pid, user or None, db or None,
+                         level, msg, None, int(queryid) if queryid and queryid != "0" else None)
+            assembler.feed(rec)
+            if detail:
+                line += 1
+                assembler.feed(rec._replace(line=line, level="DETAIL", message=detail))
             line += msg.count("\n")
         elif bad.strip():
             why = ("continuation line without a record" if bad.startswith("\t")
                    else "no log format matches this line")
             skipped.append(Skipped(f"{path}:{line}", why, bad[:200]))
-    assembler.statements += batch.flush(assembler.aggregator, path, MAX_STATEMENT_CHARS,
-                                        skipped.append)
+    if xtexts:
+        assembler.statements += xb.release(aggregator)
+        for pid, i in pending.items():
+            rec = Record(xlines[i], xtss[i], pid, xusers[i], xdbs[i], "LOG", "")
+            assembler.hold_execute(rec, xtexts[i], float(xdurations[i]), xdetails[i])
+    assembler.statements += batch.flush(aggregator, path, MAX_STATEMENT_CHARS, skipped.append)
