@@ -21,41 +21,20 @@ from .chunks import chunks, stderr_boundary
 from .prefix import LEVELS, Prefix
 from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
 
-_FIELDS = ("ts", "pid", "user", "db", "queryid", "fdur", "ftext", "xmsg", "xdur", "xtext",
-           "xdetail", "pdur", "pnl", "level", "msg", "bad")
+_FIELDS = ("ts", "pid", "user", "db", "queryid", "dur", "kind", "name", "text", "level", "msg",
+           "bad")
 _HOLDING = ("DETAIL", "HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION")  # keep a held record
-_GROUP = re.compile(r"\(\?P<(\w+)>")
-
-
-def same_process(pattern: str) -> str:
-    """`pattern` (a prefix regex) for a later line of the same process: the process group
-    becomes a backreference, the other named groups plain groups.
-
-    >>> same_process(r"(?P<ts>\\d+) \\[(?P<pid>\\d+)\\] (?P<user>\\w*)")
-    '(?:\\\\d+) \\\\[(?P=pid)\\\\] (?:\\\\w*)'
-    """
-    name = "pid" if "(?P<pid>" in pattern else "session"
-    pattern = re.sub(rf"\(\?P<{name}>[^()]*\)", f"(?P={name})", pattern)
-    return _GROUP.sub("(?:", pattern)
 
 
 def record_regex(prefix: Prefix) -> tuple[re.Pattern[str], Callable[[Any], tuple[str, ...]]]:
     """The chunk regex for `prefix` and a getter that orders its groups as `_FIELDS`.
 
-    Besides the general record it recognises, on single lines: a timed simple statement
-    (`fdur`, `ftext`); a timed execute (`xmsg`) with the `DETAIL:  parameters:` line that
-    directly follows it from the same process (`xdetail`), or with no DETAIL line of that
-    process after it; a timed parse or bind (`pdur`) with its DETAIL line if there is one
-    (`pnl`)."""
-    same = same_process(prefix.pattern)
+    Besides the general record (`level`, `msg`) it recognises a timed statement, execute,
+    parse or bind on a single line (`dur`, `kind`, `name`, `text`)."""
     regex = re.compile(
         r"^(?P<nil>)(?:" + prefix.pattern
-        + r"(?:LOG:  duration: (?P<fdur>\d+\.\d+) ms  statement: (?P<ftext>.*)$(?!\n\t)"
-        + r"|LOG:  (?P<xmsg>duration: (?P<xdur>\d+\.\d+) ms  execute [^:\n]*: (?P<xtext>.*))"
-        + rf"$(?!\n\t)(?:\n{same}DETAIL:  (?P<xdetail>parameters: .*)$(?!\n\t)"
-        + rf"|(?!\n{same}DETAIL:  ))"
-        + r"|LOG:  duration: (?P<pdur>\d+\.\d+) ms  (?:parse|bind) [^:\n]*: .*$(?!\n\t)"
-        + rf"(?:(?P<pnl>\n){same}DETAIL:  .*$(?!\n\t))?"
+        + r"(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?P<kind>statement|execute|parse|bind)"
+        + r"(?P<name>[^:\n]*): (?P<text>.*)$(?!\n\t)"
         + rf"|(?P<level>{LEVELS}):  (?P<msg>.*(?:\n\t.*)*))|(?P<bad>.*))",
         re.M,
     )
@@ -112,23 +91,32 @@ def _chunk(text: str, line: int, fields: Callable[[Any], tuple[str, ...]],
     fast_execute = not assembler.plans_seen and " ms  plan" not in text
     aggregator = assembler.aggregator
     line -= 1
-    for (ts, pid, user, db, queryid, fdur, ftext, xmsg, xdur, xtext, xdetail, pdur, pnl, level,
-         msg, bad) in map(fields, regex.findall(text)):
+    for ts, pid, user, db, queryid, dur, kind, name, xtext, level, msg, bad in map(
+            fields, regex.findall(text)):
         line += 1
-        if fdur and pid not in held and pid not in plans and not queryid:
+        if kind == "statement" and not name and pid not in held and pid not in plans \
+                and not queryid:
             if pid in pending:
                 order.append(pending.pop(pid))
             if epoch:
                 ts = _epoch_iso(ts)
             if check and not filters.accepts(ts, user or None, db or None):
                 continue
-            texts.append(ftext)
-            durations.append(fdur)
+            texts.append(xtext)
+            durations.append(dur)
             tss.append(ts)
             users.append(user or None)
             dbs.append(db or None)
             lines.append(line)
-        elif xdur and fast_execute and pid not in held and pid not in plans and not queryid:
+        elif level == "DETAIL" and pid not in held:
+            if "\n" in msg:
+                line += msg.count("\n")
+                msg = msg.replace("\n\t", "\n")
+            i = pending.get(pid)
+            if i is not None and (not xdetails[i] or not parse_parameters(xdetails[i])):
+                xdetails[i] = msg  # the bind values of the execute (see Assembler.feed)
+        elif kind == "execute" and fast_execute and pid not in held and pid not in plans \
+                and not queryid:
             if pid in pending:
                 order.append(pending.pop(pid))
             if epoch:
@@ -137,46 +125,31 @@ def _chunk(text: str, line: int, fields: Callable[[Any], tuple[str, ...]],
                 xb.filtered.add(len(xtexts))
             pending[pid] = len(xtexts)
             xtexts.append(xtext.rstrip())
-            xdurations.append(xdur)
+            xdurations.append(dur)
             xtss.append(ts)
             xusers.append(user or None)
             xdbs.append(db or None)
             xlines.append(line)
-            xdetails.append(xdetail)
-            if xdetail:
-                line += 1
-        elif pdur:
+            xdetails.append("")
+        elif kind == "parse" or kind == "bind":
             if pid in pending:
                 order.append(pending.pop(pid))
             elif pid in held:
                 if order:
                     assembler.statements += xb.release(aggregator)
                 assembler.release(pid)
-            if pnl:
-                line += 1
-        elif fdur or xdur or level:
-            detail = None
-            if fdur:
-                level, msg = "LOG", f"duration: {fdur} ms  statement: {ftext}"
-            elif xdur:
-                level, msg, detail = "LOG", xmsg, xdetail
+        elif kind or level:
+            if kind:
+                level, msg = "LOG", f"duration: {dur} ms  {kind}{name}: {xtext}"
             elif "\n" in msg:
                 msg = msg.replace("\n\t", "\n")
-            if pid in pending:
-                if level == "DETAIL":
-                    i = pending[pid]
-                    if not parse_parameters(xdetails[i]):
-                        xdetails[i] = msg
-                elif level not in _HOLDING:
-                    order.append(pending.pop(pid))
+            if pid in pending and level not in _HOLDING:
+                order.append(pending.pop(pid))
             if order:
                 assembler.statements += xb.release(aggregator)
-            rec = Record(line, _epoch_iso(ts) if epoch else ts, pid, user or None, db or None,
-                         level, msg, None, int(queryid) if queryid and queryid != "0" else None)
-            assembler.feed(rec)
-            if detail:
-                line += 1
-                assembler.feed(rec._replace(line=line, level="DETAIL", message=detail))
+            assembler.feed(Record(line, _epoch_iso(ts) if epoch else ts, pid, user or None,
+                                  db or None, level, msg, None,
+                                  int(queryid) if queryid and queryid != "0" else None))
             line += msg.count("\n")
         elif bad.strip():
             why = ("continuation line without a record" if bad.startswith("\t")
