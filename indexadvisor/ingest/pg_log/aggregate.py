@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
+from itertools import groupby, repeat
+from operator import itemgetter
 
 from ...model import Skipped, Statement
 
@@ -92,18 +94,33 @@ class ShapeKeys:
         """Keys of single-line texts."""
         masks = "\n".join(texts).translate(_MASK).split("\n")
         by_mask = self._by_mask
-        out = []
-        for i, mask in enumerate(masks):
-            key = by_mask.get(mask, "")
-            if key == "":
-                key = shape_key(texts[i])
-                if _DIGIT.search(key):
-                    key = None
-                if len(by_mask) >= MAX_CACHED:
-                    by_mask.clear()
-                by_mask[mask] = key
-            out.append(self.exact(texts[i]) if key is None else key)
-        return out
+        out: list[str | None] = list(map(by_mask.get, masks, repeat("", len(masks))))
+        if "" in out or None in out:  # new masks, or masks keyed text by text
+            for i, key in enumerate(out):
+                if key == "":
+                    key = shape_key(texts[i])
+                    if _DIGIT.search(key):
+                        key = None
+                    if len(by_mask) >= MAX_CACHED:
+                        by_mask.clear()
+                    by_mask[masks[i]] = key
+                if key is None:
+                    key = self.exact(texts[i])
+                out[i] = key
+        return out  # type: ignore[return-value]
+
+
+def _groups(keys: list[str]) -> list[list[int]]:
+    """Indices of `keys` grouped by key: ascending within a group, groups in the order of
+    their first index.
+
+    >>> _groups(["b", "a", "b", "c", "a"])
+    [[0, 2], [1, 4], [3]]
+    """
+    order = sorted(range(len(keys)), key=keys.__getitem__)
+    groups = [list(g) for _, g in groupby(order, keys.__getitem__)]
+    groups.sort(key=itemgetter(0))
+    return groups
 
 
 def shape_keys(texts: Sequence[str]) -> list[str]:
@@ -244,60 +261,70 @@ class Aggregator:
     def add_bulk(self, texts: list[str], durations: list[str], tss: list[str],
                  users: list[str | None], dbs: list[str | None], lines: list[int],
                  path: str) -> None:
-        """Many `duration: X ms  statement: ...` records at once (the fast path)."""
+        """Many `duration: X ms  statement: ...` records at once (the fast path). The same
+        result as `add` record by record, computed per shape (see `_fold`)."""
         keys = self.keys.keys(texts)
-        shapes = self.shapes
-        max_samples = self.max_samples
-        for i, key in enumerate(keys):
-            duration = float(durations[i])
-            ts = tss[i]
-            shape = shapes.get(key)
-            if shape is None:
-                shape = shapes[key] = _Shape(ts, dbs[i], users[i])
-            shape.calls += 1
-            shape.timed += 1
-            shape.total += duration
-            if duration > shape.max:
-                shape.max = duration
-            if ts > shape.last:
-                shape.last = ts
-            elif ts < shape.first:
-                shape.first = ts
-            if len(shape.samples) < max_samples:
-                text = texts[i]
-                if all(s[0] != text or s[2] for s in shape.samples):
-                    shape.samples.append((text, f"{path}:{lines[i]}", (), None))
+        for group in _groups(keys):
+            shape = self._fold(keys[group[0]], group, durations, tss, dbs, users)
+            samples = shape.samples
+            if len(samples) < self.max_samples:
+                # only the first record of each text can become a sample
+                firsts = dict(zip(map(texts.__getitem__, reversed(group)), reversed(group),
+                                  strict=True))
+                for i in sorted(firsts.values()):
+                    text = texts[i]
+                    if all(s[0] != text or s[2] for s in samples):
+                        samples.append((text, f"{path}:{lines[i]}", (), None))
+                        if len(samples) >= self.max_samples:
+                            break
 
     def add_executes(self, batch: ExecBatch, order: list[int]) -> None:
-        """`execute` records (single-line texts) of a batch, by index. Bind values are parsed
-        only for the records kept as samples."""
-        shapes = self.shapes
-        max_samples = self.max_samples
-        exact = self.keys.exact
-        texts, durations, tss = batch.texts, batch.durations, batch.tss
-        path, lines, details = batch.path, batch.lines, batch.details
-        for i in order:
-            text = texts[i]
-            key = exact(text)
-            duration = float(durations[i])
-            ts = tss[i]
-            shape = shapes.get(key)
-            if shape is None:
-                shape = shapes[key] = _Shape(ts, batch.dbs[i], batch.users[i])
-            shape.calls += 1
-            shape.timed += 1
-            shape.total += duration
-            if duration > shape.max:
-                shape.max = duration
-            if ts > shape.last:
-                shape.last = ts
-            elif ts < shape.first:
-                shape.first = ts
+        """`execute` records (single-line texts) of a batch, by index, in that order. Bind
+        values are parsed only for the records that may become samples."""
+        texts = list(map(batch.texts.__getitem__, order))
+        known = {text: self.keys.exact(text) for text in set(texts)}
+        keys = list(map(known.__getitem__, texts))
+        details = batch.details
+        for group in _groups(keys):
+            rows = list(map(order.__getitem__, group))
+            shape = self._fold(keys[group[0]], rows, batch.durations, batch.tss, batch.dbs,
+                               batch.users)
             samples = shape.samples
-            if len(samples) < max_samples:
-                params = parse_parameters(details[i]) or ()
-                if all(s[0] != text or s[2] != params for s in samples):
-                    samples.append((text, f"{path}:{lines[i]}", params, None))
+            if len(samples) < self.max_samples:
+                pairs = zip(map(batch.texts.__getitem__, reversed(rows)),
+                            map(details.__getitem__, reversed(rows)), strict=True)
+                firsts = dict(zip(pairs, reversed(group), strict=True))  # -> position
+                for i in map(order.__getitem__, sorted(firsts.values())):
+                    text = batch.texts[i]
+                    params = parse_parameters(details[i]) or ()
+                    if all(s[0] != text or s[2] != params for s in samples):
+                        samples.append((text, f"{batch.path}:{batch.lines[i]}", params, None))
+                        if len(samples) >= self.max_samples:
+                            break
+
+    def _fold(self, key: str, rows: list[int], durations: list[str], tss: list[str],
+              dbs: list[str | None], users: list[str | None]) -> _Shape:
+        """Count timed records `rows` (ascending indices into the columns) into the shape of
+        `key`: the sums run in record order, so they equal adding one record at a time."""
+        shape = self.shapes.get(key)
+        first = rows[0]
+        if shape is None:
+            shape = self.shapes[key] = _Shape(tss[first], dbs[first] or None,
+                                              users[first] or None)
+        times = list(map(float, map(durations.__getitem__, rows)))
+        shape.calls += len(rows)
+        shape.timed += len(rows)
+        shape.total = sum(times, shape.total)
+        longest = max(times)
+        if longest > shape.max:
+            shape.max = longest
+        stamps = list(map(tss.__getitem__, rows))
+        lo, hi = min(stamps), max(stamps)
+        if hi > shape.last:
+            shape.last = hi
+        if lo < shape.first:
+            shape.first = lo
+        return shape
 
     def drain(self) -> Iterator[Statement]:
         """Every shape as Statements (the first carries the counts), then forget them."""

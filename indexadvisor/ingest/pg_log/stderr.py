@@ -9,8 +9,10 @@ garbage) takes the general path through `records.Assembler`, one record at a tim
 
 from __future__ import annotations
 
+import gc
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
 from typing import Any, BinaryIO
@@ -45,6 +47,21 @@ def record_regex(prefix: Prefix) -> tuple[re.Pattern[str], Callable[[Any], tuple
     return regex, itemgetter(*(i - 1 for i in order))  # type: ignore[operator]
 
 
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """The cyclic garbage collector off: framing a chunk allocates hundreds of thousands of
+    short-lived tuples and no reference cycles, and the collections it would trigger cost
+    about a tenth of the time."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def _epoch_iso(value: str) -> str:
     return datetime.fromtimestamp(float(value), UTC).isoformat(sep=" ", timespec="milliseconds")
 
@@ -58,7 +75,8 @@ def read_stderr(stream: BinaryIO, path: str, prefix: Prefix, aggregator: Aggrega
     regex, fields = record_regex(prefix)
     epoch = "epoch" in regex.groupindex
     for text, line in chunks(stream, path, stderr_boundary, skipped, progress):
-        _chunk(text, line, fields, regex, path, assembler, filters, epoch, skipped)
+        with paused_gc():
+            _chunk(text, line, fields, regex, path, assembler, filters, epoch, skipped)
         yield from skipped
         skipped.clear()
         if aggregator.full:
