@@ -87,15 +87,36 @@ class Prefix:
 
 def prefix_pattern(prefix: str) -> str:
     """The regex for one `log_line_prefix` value (named groups for the fields we use)."""
+    return _pattern(prefix, separators=False)[0]
+
+
+def fast_pattern(prefix: str) -> tuple[str, frozenset[str]]:
+    """`prefix_pattern`, faster to match: a captured free-text field (user, database)
+    followed by literal text takes the first character of it into its group (Python's regex
+    engine then finds the field's end with a character scan instead of a backtracking step
+    per character). Returns the pattern and the names of the groups that end with that extra
+    character.
+
+    >>> fast_pattern("%m [%p] %q%u@%d ")[1] == frozenset({"user", "db"})
+    True
+    """
+    return _pattern(prefix, separators=True)
+
+
+def _pattern(prefix: str, separators: bool) -> tuple[str, frozenset[str]]:
     parts: list[str] = []
+    literal: dict[int, str] = {}  # index in parts -> the raw literal text it escapes
+    free: dict[int, str] = {}  # index in parts -> name of a captured free-text field
     optional_from: int | None = None
     seen: set[str] = set()
     pos = 0
     for m in _ESCAPE.finditer(prefix):
+        literal[len(parts)] = prefix[pos : m.start()]
         parts.append(re.escape(prefix[pos : m.start()]))
         pos = m.end()
         pad, code = m.group(1), m.group(2)
         if code == "%":
+            literal[len(parts)] = "%"
             parts.append("%")
             continue
         if code == "q":
@@ -107,13 +128,24 @@ def prefix_pattern(prefix: str) -> str:
         name, body = _ESCAPES[code]
         if name is not None and name not in seen:
             seen.add(name)
+            if body == _ANY and not pad:
+                free[len(parts)] = name
             body = f"(?P<{name}>{body})"
         else:
             body = f"(?:{body})"
         if pad:
             body = f" *{body} *"
         parts.append(body)
+    literal[len(parts)] = prefix[pos:]
     parts.append(re.escape(prefix[pos:]))
+    trimmed = set()
+    if separators:
+        for i, name in free.items():
+            following = literal.get(i + 1, "")
+            if following:
+                parts[i] = f"(?P<{name}>{_ANY}{re.escape(following[0])})"
+                parts[i + 1] = re.escape(following[1:])
+                trimmed.add(name)
     if optional_from is not None:
         parts[optional_from:] = ["(?:" + "".join(parts[optional_from:]) + ")?"]
     if not seen & {"ts", "epoch"}:
@@ -122,7 +154,7 @@ def prefix_pattern(prefix: str) -> str:
     if not seen & {"pid", "session"}:
         raise ConfigError(f"log_line_prefix {prefix!r} has no process escape (%p or %c)",
                           hint="bind parameters are attached to their statement by process")
-    return "".join(parts)
+    return "".join(parts), frozenset(trimmed)
 
 
 def compile_prefix(prefix: str) -> Prefix:

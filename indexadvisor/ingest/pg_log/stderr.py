@@ -15,36 +15,52 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, NamedTuple
 
 from ...model import Skipped, Statement
 from .aggregate import Aggregator, Batch, ExecBatch, parse_parameters
 from .chunks import chunks, stderr_boundary
-from .prefix import LEVELS, Prefix
+from .prefix import CLOUDWATCH, LEVELS, Prefix, fast_pattern
 from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
 
-_FIELDS = ("ts", "pid", "user", "db", "queryid", "dur", "kind", "name", "text", "level", "msg",
+_FIELDS = ("ts", "pid", "user", "db", "queryid", "dur", "s", "k", "text", "level", "msg",
            "bad")
 _HOLDING = ("DETAIL", "HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION")  # keep a held record
+_KINDS = {"e": "execute", "p": "parse", "b": "bind"}
+_CLOUDWATCH_HINT = re.compile(r"T\d\d:\d\d:\d\d")  # no CloudWatch timestamp without it
 
 
-def record_regex(prefix: Prefix) -> tuple[re.Pattern[str], Callable[[Any], tuple[str, ...]]]:
-    """The chunk regex for `prefix` and a getter that orders its groups as `_FIELDS`.
+class Framing(NamedTuple):
+    """The chunk regexes of a prefix (with and without the CloudWatch timestamp), the getter
+    that orders their groups as `_FIELDS`, and the groups that end with an extra character
+    (`prefix.fast_pattern`)."""
 
-    Besides the general record (`level`, `msg`) it recognises a timed statement, execute,
-    parse or bind on a single line (`dur`, `kind`, `name`, `text`)."""
-    regex = re.compile(
-        r"^(?P<nil>)(?:" + prefix.pattern
-        + r"(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?P<kind>statement|execute|parse|bind)"
-        + r"(?P<name>[^:\n]*): (?P<text>.*)$(?!\n\t)"
+    regex: re.Pattern[str]
+    cloudwatch: re.Pattern[str]
+    fields: Callable[[Any], tuple[str, ...]]
+    trimmed: frozenset[str]
+
+
+def record_regex(prefix: Prefix) -> Framing:
+    """The chunk regexes for `prefix`.
+
+    Besides the general record (`level`, `msg`) they recognise a timed statement (`s`),
+    execute, parse or bind (`k`: e, p or b) on a single line (`dur`, `text`). ASCII digits
+    only, which is all PostgreSQL writes in a prefix."""
+    pattern, trimmed = fast_pattern(prefix.text)
+    regexes = [re.compile(
+        r"^(?P<nil>)(?:" + head + pattern
+        + r"(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?:(?P<s>s)tatement"
+        + r"|(?P<k>[epb])(?:xecute|arse|ind)[^:\n]*): (?P<text>.*)$(?!\n\t)"
         + rf"|(?P<level>{LEVELS}):  (?P<msg>.*(?:\n\t.*)*))|(?P<bad>.*))",
-        re.M,
-    )
-    index = regex.groupindex
+        re.M | re.ASCII,
+    ) for head in ("", CLOUDWATCH + "?")]
+    index = regexes[0].groupindex
     ts = index.get("ts", index.get("epoch"))
     pid = index.get("pid", index.get("session"))
     order = [ts, pid, *(index.get(name, index["nil"]) for name in _FIELDS[2:])]
-    return regex, itemgetter(*(i - 1 for i in order))  # type: ignore[operator]
+    fields = itemgetter(*(i - 1 for i in order))  # type: ignore[operator]
+    return Framing(regexes[0], regexes[1], fields, trimmed)
 
 
 @contextmanager
@@ -72,11 +88,11 @@ def read_stderr(stream: BinaryIO, path: str, prefix: Prefix, aggregator: Aggrega
     """Statements (pre-aggregated, see `aggregate`) and Skipped records of one stderr log."""
     skipped: list[Skipped] = []
     assembler = Assembler(path, aggregator, filters, skipped.append)
-    regex, fields = record_regex(prefix)
-    epoch = "epoch" in regex.groupindex
+    framing = record_regex(prefix)
+    epoch = "epoch" in framing.regex.groupindex
     for text, line in chunks(stream, path, stderr_boundary, skipped, progress):
         with paused_gc():
-            _chunk(text, line, fields, regex, path, assembler, filters, epoch, skipped)
+            _chunk(text, line, framing, path, assembler, filters, epoch, skipped)
         yield from skipped
         skipped.clear()
         if aggregator.full:
@@ -85,9 +101,8 @@ def read_stderr(stream: BinaryIO, path: str, prefix: Prefix, aggregator: Aggrega
     yield from skipped
 
 
-def _chunk(text: str, line: int, fields: Callable[[Any], tuple[str, ...]],
-           regex: re.Pattern[str], path: str, assembler: Assembler, filters: Filters,
-           epoch: bool, skipped: list[Skipped]) -> None:
+def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembler,
+           filters: Filters, epoch: bool, skipped: list[Skipped]) -> None:
     """Frame one chunk: fast records in bulk, the rest through the assembler.
 
     A fast execute is held like the assembler holds one (`pending`, by process) until its
@@ -108,23 +123,25 @@ def _chunk(text: str, line: int, fields: Callable[[Any], tuple[str, ...]],
     check = filters.active
     fast_execute = not assembler.plans_seen and " ms  plan" not in text
     aggregator = assembler.aggregator
+    regex = framing.cloudwatch if _CLOUDWATCH_HINT.search(text) else framing.regex
+    ue = -1 if "user" in framing.trimmed else None  # user[:ue]: without its extra character
+    de = -1 if "db" in framing.trimmed else None
     line -= 1
-    for ts, pid, user, db, queryid, dur, kind, name, xtext, level, msg, bad in map(
-            fields, regex.findall(text)):
+    for ts, pid, user, db, queryid, dur, s, k, xtext, level, msg, bad in map(
+            framing.fields, regex.findall(text)):
         line += 1
-        if kind == "statement" and not name and pid not in held and pid not in plans \
-                and not queryid:
+        if s and pid not in held and pid not in plans and not queryid:
             if pid in pending:
                 order.append(pending.pop(pid))
             if epoch:
                 ts = _epoch_iso(ts)
-            if check and not filters.accepts(ts, user or None, db or None):
+            if check and not filters.accepts(ts, user[:ue] or None, db[:de] or None):
                 continue
             texts.append(xtext)
             durations.append(dur)
             tss.append(ts)
-            users.append(user or None)
-            dbs.append(db or None)
+            users.append(user[:ue] or None)
+            dbs.append(db[:de] or None)
             lines.append(line)
         elif level == "DETAIL" and pid not in held:
             if "\n" in msg:
@@ -133,40 +150,40 @@ def _chunk(text: str, line: int, fields: Callable[[Any], tuple[str, ...]],
             i = pending.get(pid)
             if i is not None and (not xdetails[i] or not parse_parameters(xdetails[i])):
                 xdetails[i] = msg  # the bind values of the execute (see Assembler.feed)
-        elif kind == "execute" and fast_execute and pid not in held and pid not in plans \
+        elif k == "e" and fast_execute and pid not in held and pid not in plans \
                 and not queryid:
             if pid in pending:
                 order.append(pending.pop(pid))
             if epoch:
                 ts = _epoch_iso(ts)
-            if check and not filters.accepts(ts, user or None, db or None):
+            if check and not filters.accepts(ts, user[:ue] or None, db[:de] or None):
                 xb.filtered.add(len(xtexts))
             pending[pid] = len(xtexts)
             xtexts.append(xtext.rstrip())
             xdurations.append(dur)
             xtss.append(ts)
-            xusers.append(user or None)
-            xdbs.append(db or None)
+            xusers.append(user[:ue] or None)
+            xdbs.append(db[:de] or None)
             xlines.append(line)
             xdetails.append("")
-        elif kind == "parse" or kind == "bind":
+        elif k == "p" or k == "b":
             if pid in pending:
                 order.append(pending.pop(pid))
             elif pid in held:
                 if order:
                     assembler.statements += xb.release(aggregator)
                 assembler.release(pid)
-        elif kind or level:
-            if kind:
-                level, msg = "LOG", f"duration: {dur} ms  {kind}{name}: {xtext}"
+        elif s or k or level:
+            if s or k:
+                level, msg = "LOG", f"duration: {dur} ms  {_KINDS.get(k, 'statement')}: {xtext}"
             elif "\n" in msg:
                 msg = msg.replace("\n\t", "\n")
             if pid in pending and level not in _HOLDING:
                 order.append(pending.pop(pid))
             if order:
                 assembler.statements += xb.release(aggregator)
-            assembler.feed(Record(line, _epoch_iso(ts) if epoch else ts, pid, user or None,
-                                  db or None, level, msg, None,
+            assembler.feed(Record(line, _epoch_iso(ts) if epoch else ts, pid, user[:ue] or None,
+                                  db[:de] or None, level, msg, None,
                                   int(queryid) if queryid and queryid != "0" else None))
             line += msg.count("\n")
         elif bad.strip():
