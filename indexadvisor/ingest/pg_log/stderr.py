@@ -49,16 +49,18 @@ def record_regex(prefix: Prefix) -> Framing:
     only, which is all PostgreSQL writes in a prefix."""
     pattern, trimmed = fast_pattern(prefix.text)
     regexes = [re.compile(
-        r"^(?P<nil>)(?:" + head + pattern
+        r"^(?:" + head + pattern
         + r"(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?:(?P<s>s)tatement"
         + r"|(?P<k>[epb])(?:xecute|arse|ind)[^:\n]*): (?P<text>.*)$(?!\n\t)"
         + rf"|(?P<level>{LEVELS}):  (?P<msg>.*(?:\n\t.*)*))|(?P<bad>.*))",
         re.M | re.ASCII,
-    ) for head in ("", CLOUDWATCH + "?")]
+    ) for head in ("", f"(?:{CLOUDWATCH}|)")]
     index = regexes[0].groupindex
     ts = index.get("ts", index.get("epoch"))
     pid = index.get("pid", index.get("session"))
-    order = [ts, pid, *(index.get(name, index["nil"]) for name in _FIELDS[2:])]
+    # A field the prefix lacks reads the `bad` group: empty in every record, and a bad line
+    # is only looked at for `bad`.
+    order = [ts, pid, *(index.get(name, index["bad"]) for name in _FIELDS[2:])]
     fields = itemgetter(*(i - 1 for i in order))  # type: ignore[operator]
     return Framing(regexes[0], regexes[1], fields, trimmed)
 
