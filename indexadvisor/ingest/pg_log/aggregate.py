@@ -148,9 +148,12 @@ class _Shape:
 class Batch:
     """Fast-path records of one chunk, column by column, handed to `Aggregator.add_bulk`."""
 
-    __slots__ = ("dbs", "durations", "lines", "texts", "tss", "users")
+    __slots__ = ("db_end", "dbs", "durations", "lines", "texts", "tss", "user_end", "users")
 
     def __init__(self) -> None:
+        # users and dbs may be as the regex matched them: end them at user_end / db_end
+        self.user_end: int | None = None
+        self.db_end: int | None = None
         self.texts: list[str] = []
         self.durations: list[str] = []
         self.tss: list[str] = []
@@ -171,7 +174,7 @@ class Batch:
                 skip(Skipped(f"{path}:{self.lines[i]}", f"statement too long: {len(texts[i]):,} "
                              f"characters (limit {max_chars:,})", texts[i][:200] + "…"))
             columns = tuple([col[i] for i in keep] for col in columns)  # type: ignore[assignment]
-        aggregator.add_bulk(*columns, path)
+        aggregator.add_bulk(*columns, path, self.user_end, self.db_end)
         return len(columns[0])
 
 
@@ -180,10 +183,12 @@ class ExecBatch:
     each with the text of its `DETAIL:  parameters: ...` line ("" without one). `release()`
     hands those listed in `order` to the aggregator, in that order."""
 
-    __slots__ = ("dbs", "details", "durations", "filtered", "lines", "max_chars", "order",
-                 "path", "skip", "texts", "tss", "users")
+    __slots__ = ("db_end", "dbs", "details", "durations", "filtered", "lines", "max_chars",
+                 "order", "path", "skip", "texts", "tss", "user_end", "users")
 
     def __init__(self, path: str, max_chars: int, skip: Callable[[Skipped], None]) -> None:
+        self.user_end: int | None = None  # as in Batch
+        self.db_end: int | None = None
         self.path = path
         self.max_chars = max_chars
         self.skip = skip
@@ -260,12 +265,14 @@ class Aggregator:
 
     def add_bulk(self, texts: list[str], durations: list[str], tss: list[str],
                  users: list[str | None], dbs: list[str | None], lines: list[int],
-                 path: str) -> None:
+                 path: str, user_end: int | None = None, db_end: int | None = None) -> None:
         """Many `duration: X ms  statement: ...` records at once (the fast path). The same
-        result as `add` record by record, computed per shape (see `_fold`)."""
+        result as `add` record by record, computed per shape (see `_fold`). Users and
+        databases end at `user_end` / `db_end` (see `Batch`)."""
         keys = self.keys.keys(texts)
         for group in _groups(keys):
-            shape = self._fold(keys[group[0]], group, durations, tss, dbs, users)
+            shape = self._fold(keys[group[0]], group, durations, tss, dbs, users, user_end,
+                               db_end)
             samples = shape.samples
             if len(samples) < self.max_samples:
                 # only the first record of each text can become a sample
@@ -288,7 +295,7 @@ class Aggregator:
         for group in _groups(keys):
             rows = list(map(order.__getitem__, group))
             shape = self._fold(keys[group[0]], rows, batch.durations, batch.tss, batch.dbs,
-                               batch.users)
+                               batch.users, batch.user_end, batch.db_end)
             samples = shape.samples
             if len(samples) < self.max_samples:
                 pairs = zip(map(batch.texts.__getitem__, reversed(rows)),
@@ -303,14 +310,15 @@ class Aggregator:
                             break
 
     def _fold(self, key: str, rows: list[int], durations: list[str], tss: list[str],
-              dbs: list[str | None], users: list[str | None]) -> _Shape:
+              dbs: list[str | None], users: list[str | None], user_end: int | None,
+              db_end: int | None) -> _Shape:
         """Count timed records `rows` (ascending indices into the columns) into the shape of
         `key`: the sums run in record order, so they equal adding one record at a time."""
         shape = self.shapes.get(key)
         first = rows[0]
         if shape is None:
-            shape = self.shapes[key] = _Shape(tss[first], dbs[first] or None,
-                                              users[first] or None)
+            shape = self.shapes[key] = _Shape(tss[first], (dbs[first] or "")[:db_end] or None,
+                                              (users[first] or "")[:user_end] or None)
         times = list(map(float, map(durations.__getitem__, rows)))
         shape.calls += len(rows)
         shape.timed += len(rows)

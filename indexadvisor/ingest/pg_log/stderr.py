@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from itertools import compress
 from operator import itemgetter
 from typing import Any, BinaryIO, NamedTuple
 
@@ -128,22 +129,20 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     regex = framing.cloudwatch if _CLOUDWATCH_HINT.search(text) else framing.regex
     ue = -1 if "user" in framing.trimmed else None  # user[:ue]: without its extra character
     de = -1 if "db" in framing.trimmed else None
+    batch.user_end = xb.user_end = ue
+    batch.db_end = xb.db_end = de
+    idle = not held and not plans
     line -= 1
     for ts, pid, user, db, queryid, dur, s, k, xtext, level, msg, bad in map(
             framing.fields, regex.findall(text)):
         line += 1
-        if s and pid not in held and pid not in plans and not queryid:
-            if pid in pending:
-                order.append(pending.pop(pid))
-            if epoch:
-                ts = _epoch_iso(ts)
-            if check and not filters.accepts(ts, user[:ue] or None, db[:de] or None):
-                continue
-            texts.append(xtext)
+        if s and not queryid and pid not in pending and (
+                idle or (pid not in held and pid not in plans)):
+            texts.append(xtext)  # user and db as matched; --since etc. in _simple_filters
             durations.append(dur)
             tss.append(ts)
-            users.append(user[:ue] or None)
-            dbs.append(db[:de] or None)
+            users.append(user)
+            dbs.append(db)
             lines.append(line)
         elif level == "DETAIL" and pid not in held:
             if "\n" in msg:
@@ -152,8 +151,8 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
             i = pending.get(pid)
             if i is not None and (not xdetails[i] or not parse_parameters(xdetails[i])):
                 xdetails[i] = msg  # the bind values of the execute (see Assembler.feed)
-        elif k == "e" and fast_execute and pid not in held and pid not in plans \
-                and not queryid:
+        elif k == "e" and fast_execute and not queryid and (
+                idle or (pid not in held and pid not in plans)):
             if pid in pending:
                 order.append(pending.pop(pid))
             if epoch:
@@ -164,8 +163,8 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
             xtexts.append(xtext.rstrip())
             xdurations.append(dur)
             xtss.append(ts)
-            xusers.append(user[:ue] or None)
-            xdbs.append(db[:de] or None)
+            xusers.append(user)
+            xdbs.append(db)
             xlines.append(line)
             xdetails.append("")
         elif k == "p" or k == "b":
@@ -175,6 +174,7 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
                 if order:
                     assembler.statements += xb.release(aggregator)
                 assembler.release(pid)
+                idle = not held and not plans
         elif s or k or level:
             if s or k:
                 level, msg = "LOG", f"duration: {dur} ms  {_KINDS.get(k, 'statement')}: {xtext}"
@@ -187,6 +187,7 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
             assembler.feed(Record(line, _epoch_iso(ts) if epoch else ts, pid, user[:ue] or None,
                                   db[:de] or None, level, msg, None,
                                   int(queryid) if queryid and queryid != "0" else None))
+            idle = not held and not plans
             line += msg.count("\n")
         elif bad.strip():
             why = ("continuation line without a record" if bad.startswith("\t")
@@ -195,6 +196,22 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     if xtexts:
         assembler.statements += xb.release(aggregator)
         for pid, i in pending.items():
-            rec = Record(xlines[i], xtss[i], pid, xusers[i], xdbs[i], "LOG", "")
+            rec = Record(xlines[i], xtss[i], pid, (xusers[i] or "")[:ue] or None,
+                         (xdbs[i] or "")[:de] or None, "LOG", "")
             assembler.hold_execute(rec, xtexts[i], float(xdurations[i]), xdetails[i])
+    if texts and (epoch or check):
+        _simple_filters(batch, filters, epoch)
     assembler.statements += batch.flush(aggregator, path, MAX_STATEMENT_CHARS, skipped.append)
+
+
+def _simple_filters(batch: Batch, filters: Filters, epoch: bool) -> None:
+    """Epoch timestamps as ISO text, and --since/--until/--db/--user, on a chunk's simple
+    statements at once."""
+    if epoch:
+        batch.tss = list(map(_epoch_iso, batch.tss))
+    if filters.active:
+        users = [(u or "")[: batch.user_end] or None for u in batch.users]
+        dbs = [(d or "")[: batch.db_end] or None for d in batch.dbs]
+        keep = list(map(filters.accepts, batch.tss, users, dbs))
+        for name in ("texts", "durations", "tss", "users", "dbs", "lines"):
+            setattr(batch, name, list(compress(getattr(batch, name), keep)))
