@@ -28,18 +28,28 @@ _FIELDS = ("ts", "pid", "user", "db", "queryid", "dur", "s", "k", "text", "level
            "bad")
 _HOLDING = ("DETAIL", "HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION")  # keep a held record
 _KINDS = {"e": "execute", "p": "parse", "b": "bind"}
-_CLOUDWATCH_HINT = re.compile(r"T\d\d:\d\d:\d\d")  # no CloudWatch timestamp without it
 
 
 class Framing(NamedTuple):
-    """The chunk regexes of a prefix (with and without the CloudWatch timestamp), the getter
-    that orders their groups as `_FIELDS`, and the groups that end with an extra character
-    (`prefix.fast_pattern`)."""
+    """The chunk regexes of a prefix (without and with the CloudWatch timestamp), the getter
+    that orders their groups as `_FIELDS`, the getter of the `bad` group, and the groups that
+    end with an extra character (`prefix.fast_pattern`)."""
 
     regex: re.Pattern[str]
     cloudwatch: re.Pattern[str]
     fields: Callable[[Any], tuple[str, ...]]
+    bad: Callable[[Any], str]
     trimmed: frozenset[str]
+
+    def findall(self, text: str) -> list[Any]:
+        """The rows of a chunk. The regex without the CloudWatch timestamp is faster; a line
+        with that timestamp is a bad line to it (the prefix starts with the time or the
+        process, which cannot match a CloudWatch timestamp), so a chunk with a bad line is
+        framed again with the CloudWatch regex (the result is the same for other lines)."""
+        rows = self.regex.findall(text)
+        if self.regex is not self.cloudwatch and any(map(self.bad, rows)):
+            rows = self.cloudwatch.findall(text)
+        return rows
 
 
 def record_regex(prefix: Prefix) -> Framing:
@@ -63,7 +73,8 @@ def record_regex(prefix: Prefix) -> Framing:
     # is only looked at for `bad`.
     order = [ts, pid, *(index.get(name, index["bad"]) for name in _FIELDS[2:])]
     fields = itemgetter(*(i - 1 for i in order))  # type: ignore[operator]
-    return Framing(regexes[0], regexes[1], fields, trimmed)
+    plain = regexes[0] if re.match(r"%-?\d*[mtnpc]", prefix.text) else regexes[1]
+    return Framing(plain, regexes[1], fields, itemgetter(index["bad"] - 1), trimmed)
 
 
 @contextmanager
@@ -126,7 +137,6 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     check = filters.active
     fast_execute = not assembler.plans_seen and " ms  plan" not in text
     aggregator = assembler.aggregator
-    regex = framing.cloudwatch if _CLOUDWATCH_HINT.search(text) else framing.regex
     ue = -1 if "user" in framing.trimmed else None  # user[:ue]: without its extra character
     de = -1 if "db" in framing.trimmed else None
     batch.user_end = xb.user_end = ue
@@ -134,7 +144,7 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     idle = not held and not plans
     line -= 1
     for ts, pid, user, db, queryid, dur, s, k, xtext, level, msg, bad in map(
-            framing.fields, regex.findall(text)):
+            framing.fields, framing.findall(text)):
         line += 1
         if s and not queryid and pid not in pending and (
                 idle or (pid not in held and pid not in plans)):
