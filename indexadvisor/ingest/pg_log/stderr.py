@@ -24,8 +24,8 @@ from .chunks import chunks, stderr_boundary
 from .prefix import CLOUDWATCH, LEVELS, Prefix, fast_pattern
 from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
 
-_FIELDS = ("ts", "pid", "user", "db", "queryid", "dur", "s", "k", "text", "level", "msg",
-           "bad")
+_FIELDS = ("ts", "pid", "user", "db", "queryid", "dur", "s", "k", "text", "detail", "level",
+           "msg", "bad")
 _HOLDING = ("DETAIL", "HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION")  # keep a held record
 _KINDS = {"e": "execute", "p": "parse", "b": "bind"}
 
@@ -56,13 +56,16 @@ def record_regex(prefix: Prefix) -> Framing:
     """The chunk regexes for `prefix`.
 
     Besides the general record (`level`, `msg`) they recognise a timed statement (`s`),
-    execute, parse or bind (`k`: e, p or b) on a single line (`dur`, `text`). ASCII digits
-    only, which is all PostgreSQL writes in a prefix."""
+    execute, parse or bind (`k`: e, p or b) on a single line (`dur`, `text`); the latter three
+    with the single-line DETAIL that follows them with the very same prefix text (so from
+    the same process: `detail`). ASCII digits only, which is all PostgreSQL writes in a
+    prefix."""
     pattern, trimmed = fast_pattern(prefix.text)
     regexes = [re.compile(
-        r"^(?:" + head + pattern
-        + r"(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?:(?P<s>s)tatement"
+        r"^(?:(?P<head>" + head + pattern
+        + r")(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?:(?P<s>s)tatement"
         + r"|(?P<k>[epb])(?:xecute|arse|ind)[^:\n]*): (?P<text>.*)$(?!\n\t)"
+        + r"(?(k)(?:\n(?P=head)DETAIL:  (?P<detail>.+)$(?!\n\t)|))"
         + rf"|(?P<level>{LEVELS}):  (?P<msg>.*(?:\n\t.*)*))|(?P<bad>.*))",
         re.M | re.ASCII,
     ) for head in ("", f"(?:{CLOUDWATCH}|)")]
@@ -143,7 +146,7 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     batch.db_end = xb.db_end = de
     idle = not held and not plans
     line -= 1
-    for ts, pid, user, db, queryid, dur, s, k, xtext, level, msg, bad in map(
+    for ts, pid, user, db, queryid, dur, s, k, xtext, detail, level, msg, bad in map(
             framing.fields, framing.findall(text)):
         line += 1
         if s and not queryid and pid not in pending and (
@@ -176,8 +179,10 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
             xusers.append(user)
             xdbs.append(db)
             xlines.append(line)
-            xdetails.append("")
-        elif k == "p" or k == "b":
+            xdetails.append(detail)
+            if detail:
+                line += 1
+        elif k == "p" or k == "b":  # its DETAIL (if any) is dropped: nothing waits for it
             if pid in pending:
                 order.append(pending.pop(pid))
             elif pid in held:
@@ -185,6 +190,8 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
                     assembler.statements += xb.release(aggregator)
                 assembler.release(pid)
                 idle = not held and not plans
+            if detail:
+                line += 1
         elif s or k or level:
             if s or k:
                 level, msg = "LOG", f"duration: {dur} ms  {_KINDS.get(k, 'statement')}: {xtext}"
@@ -194,9 +201,13 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
                 order.append(pending.pop(pid))
             if order:
                 assembler.statements += xb.release(aggregator)
-            assembler.feed(Record(line, _epoch_iso(ts) if epoch else ts, pid, user[:ue] or None,
-                                  db[:de] or None, level, msg, None,
-                                  int(queryid) if queryid and queryid != "0" else None))
+            rec = Record(line, _epoch_iso(ts) if epoch else ts, pid, user[:ue] or None,
+                         db[:de] or None, level, msg, None,
+                         int(queryid) if queryid and queryid != "0" else None)
+            assembler.feed(rec)
+            if detail:
+                line += 1
+                assembler.feed(rec._replace(line=line, level="DETAIL", message=detail))
             idle = not held and not plans
             line += msg.count("\n")
         elif bad.strip():
