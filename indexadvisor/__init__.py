@@ -8,20 +8,41 @@ The public API::
         advice = advise(workload, conn, AdvisorConfig(budget_bytes=10**9))
 """
 
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from .errors import AdvisorError
 
 __version__ = "0.1.0"
 
-from .advise import Advice, advise
-from .collect import collect
-from .config import AdvisorConfig
-from .db import connect
-from .ingest import SourceOptions, read_sources
-from .model import Workload
+if TYPE_CHECKING:
+    from .advise import Advice, advise
+    from .config import AdvisorConfig
+    from .db import connect
+    from .ingest import SourceOptions
+    from .model import Workload
+
+# Imported on first use: `python -m indexadvisor ingest` need not load the planner side
+# (psycopg, SQLAlchemy), which is about a third of a second of start-up.
+_LAZY = {"Advice": ".advise", "advise": ".advise", "AdvisorConfig": ".config",
+         "connect": ".db", "Workload": ".model", "collect": ".collect",
+         "SourceOptions": ".ingest", "read_sources": ".ingest"}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def load_workload(paths: list[str], options: SourceOptions | None = None) -> Workload:
     """Read .sql files, PostgreSQL logs and directories into a grouped, weighted workload."""
+    from .collect import collect
+    from .ingest import read_sources
+
     return collect(read_sources(paths, options))
 
 
