@@ -10,6 +10,9 @@ The public API::
 
 from __future__ import annotations
 
+import importlib
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from .errors import AdvisorError
@@ -32,10 +35,24 @@ _LAZY = {"Advice": ".advise", "advise": ".advise", "AdvisorConfig": ".config",
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
+        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        globals()[name] = value
+        return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class _Package(types.ModuleType):
+    """`advise` and `collect` name both a submodule and its function; the package attribute
+    stays the function (as with an eager `from .advise import advise`), although importing
+    the submodule later sets it to the module."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in ("advise", "collect") and isinstance(value, types.ModuleType):
+            value = getattr(value, name)
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def load_workload(paths: list[str], options: SourceOptions | None = None) -> Workload:
