@@ -118,7 +118,7 @@ def built_btree_size(rows: float, keys: Sequence[tuple[str, int]],
     repeats share posting lists.
 
     >>> round(built_btree_size(6_000_000, [("integer", 4)]) / 2**20)  # unique int4
-    128
+    129
     >>> round(built_btree_size(6_000_000, [("integer", 4)], distinct=10_000) / 2**20)
     39
     """
@@ -135,7 +135,8 @@ def built_btree_size(rows: float, keys: Sequence[tuple[str, int]],
         per_group = tuples * plain + per_key * _TID
         leaf_bytes = (rows / per_key) * per_group
     usable = BLOCK_SIZE - 24 - 16
-    leaf_pages = max(1, math.ceil(leaf_bytes / (usable * _LEAF_FILL)))
+    # each leaf page also holds its high key (a copy of a key tuple)
+    leaf_pages = max(1, math.ceil(leaf_bytes / (usable * _LEAF_FILL - plain)))
     pages, level = 1 + leaf_pages, leaf_pages  # the metapage
     fanout = max(2, int(usable * _INNER_FILL / (_align(8 + tuple_data_width(keys)) + 4)))
     while level > 1:
