@@ -371,3 +371,31 @@ def test_identifier_quoting_in_relation(pgss: LocalSandbox) -> None:
                      .format(sql.Identifier("Mon itor", "pgss view")))
     got = workload_rows(list(read_pgss_live(shop, relation='"Mon itor"."pgss view"')))
     assert len(got) == 3
+
+
+# --- advise on pg_stat_statements ------------------------------------------------------------
+
+
+def test_advise_on_live_pg_stat_statements(pgss: LocalSandbox) -> None:
+    """`advise --pg-stat-statements` takes the workload from the target's own statistics."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "INDEXADVISOR_DSN"}
+    out = subprocess.run(
+        [sys.executable, "-m", "indexadvisor", "advise", "--pg-stat-statements",
+         "--dsn", db(pgss, "shop"), "--create-extension", "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    lookup = [q for q in doc["queries"]
+              if q["sample"] == "SELECT * FROM orders WHERE customer_id = $1"]
+    assert lookup and lookup[0]["calls"] == 20 and lookup[0]["outcome"] == "improved"
+    assert any(r["columns"][:1] == ["customer_id"] for r in doc["recommendations"])
+    nothing = subprocess.run([sys.executable, "-m", "indexadvisor", "advise",
+                              "--pg-stat-statements"], capture_output=True, text=True,
+                             env=env, timeout=60)
+    assert nothing.returncode == 2
+    assert "--dsn" in nothing.stderr and "Traceback" not in nothing.stderr
