@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 import psycopg
@@ -250,7 +251,9 @@ def test_exports_read_back_like_the_live_view(pgss: LocalSandbox, tmp_path: Path
 def _render(items: list[Statement | Skipped]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for item in items:
-        fields = {k: v for k, v in asdict(item).items() if v not in (None, ())}
+        defaults = {f.name: f.default for f in dataclass_fields(item)}
+        fields = {k: v for k, v in asdict(item).items()
+                  if v not in (None, ()) and not (k == "records" and v == defaults[k])}
         fields["source"] = str(fields["source"]).replace(f"{GOLDEN}/", "")
         out.append({type(item).__name__: fields})
     return out
