@@ -242,9 +242,11 @@ def cli() -> None:
 
 
 @cli.command("advise")
-@click.argument("sources", nargs=-1, required=True)
+@click.argument("sources", nargs=-1)
 @click.option("--dsn", help="Target database (libpq string or URL); also INDEXADVISOR_DSN. "
               "Only EXPLAIN runs there, in read-only transactions.")
+@click.option("--pg-stat-statements", "pgss", is_flag=True,
+              help="Also take the workload from the target's pg_stat_statements (needs --dsn).")
 @click.option("--schema", "schema_files", multiple=True,
               type=click.Path(exists=True, dir_okay=False, path_type=Path),
               help="Without --dsn: SQL files (schema, data) to load into a sandbox first.")
@@ -255,21 +257,30 @@ def cli() -> None:
 @click.option("--statement-timeout", type=click.IntRange(min=1), help="Milliseconds per EXPLAIN.")
 @common_options
 @source_options
-def advise_cmd(sources: tuple[str, ...], dsn: str | None, schema_files: tuple[Path, ...],
-               backend: str, create_extension: bool, statement_timeout: int | None,
-               budget: int | None, max_indexes: int | None, max_width: int | None, fmt: str,
-               output: Path | None, **reading: Any) -> None:
+def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
+               schema_files: tuple[Path, ...], backend: str, create_extension: bool,
+               statement_timeout: int | None, budget: int | None, max_indexes: int | None,
+               max_width: int | None, fmt: str, output: Path | None, **reading: Any) -> None:
     """Recommend indexes for the statements in SOURCES (.sql files, PostgreSQL logs,
-    directories of them, compressed or not, '-' for stdin)."""
+    pg_stat_statements exports, directories of them, compressed or not, '-' for stdin)."""
     from .advise import advise
     from .db import Guards, resolve_dsn
 
     config = load_config().with_options(budget_bytes=budget, max_indexes=max_indexes,
                                         max_width=max_width,
                                         statement_timeout_ms=statement_timeout)
-    workload = read_workload(sources, *_reading(**reading))
-    guards = Guards(config.statement_timeout_ms, config.lock_timeout_ms)
     target = resolve_dsn(dsn)
+    if pgss and target is None:
+        raise ConfigError("--pg-stat-statements reads the target database's statistics",
+                          hint="give --dsn (or INDEXADVISOR_DSN)")
+    if not sources and not pgss:
+        raise ConfigError("nothing to advise on",
+                          hint="give .sql files, logs or exports, or --pg-stat-statements")
+    options, selection = _reading(**reading)
+    if pgss:
+        options = replace(options, pgss_dsn=target)
+    workload = read_workload(sources, options, selection)
+    guards = Guards(config.statement_timeout_ms, config.lock_timeout_ms)
     with target_connection(target, schema_files, backend, guards,
                            create_extension) as conn, progress_display() as progress:
         advice = advise(workload, conn, config, progress, sandbox=target is None)

@@ -78,7 +78,8 @@ def equality_fraction(value: str, stats: ColumnStats, rows: float) -> float:
     """Fraction of rows equal to `value`: its MCV frequency, else an even share of the rest."""
     value = _BOOL.get(value, value)
     for mcv, freq in zip(stats.most_common_vals, stats.most_common_freqs, strict=False):
-        if mcv == value:
+        # character(n) values come back blank-padded ('BUILDING  '), and compare so
+        if mcv == value or mcv.rstrip(" ") == value.rstrip(" "):
             return freq
     rest = max(0.0, 1.0 - stats.null_frac - sum(stats.most_common_freqs))
     others = stats.distinct_values(rows) - len(stats.most_common_vals)

@@ -11,6 +11,7 @@ import json
 import os
 from collections.abc import Iterator
 from dataclasses import asdict
+from dataclasses import fields as dataclass_fields
 from pathlib import Path
 
 import psycopg
@@ -250,7 +251,9 @@ def test_exports_read_back_like_the_live_view(pgss: LocalSandbox, tmp_path: Path
 def _render(items: list[Statement | Skipped]) -> list[dict[str, object]]:
     out: list[dict[str, object]] = []
     for item in items:
-        fields = {k: v for k, v in asdict(item).items() if v not in (None, ())}
+        defaults = {f.name: f.default for f in dataclass_fields(item)}
+        fields = {k: v for k, v in asdict(item).items()
+                  if v not in (None, ()) and not (k == "records" and v == defaults[k])}
         fields["source"] = str(fields["source"]).replace(f"{GOLDEN}/", "")
         out.append({type(item).__name__: fields})
     return out
@@ -371,3 +374,31 @@ def test_identifier_quoting_in_relation(pgss: LocalSandbox) -> None:
                      .format(sql.Identifier("Mon itor", "pgss view")))
     got = workload_rows(list(read_pgss_live(shop, relation='"Mon itor"."pgss view"')))
     assert len(got) == 3
+
+
+# --- advise on pg_stat_statements ------------------------------------------------------------
+
+
+def test_advise_on_live_pg_stat_statements(pgss: LocalSandbox) -> None:
+    """`advise --pg-stat-statements` takes the workload from the target's own statistics."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "INDEXADVISOR_DSN"}
+    out = subprocess.run(
+        [sys.executable, "-m", "indexadvisor", "advise", "--pg-stat-statements",
+         "--dsn", db(pgss, "shop"), "--create-extension", "--format", "json"],
+        capture_output=True, text=True, env=env, timeout=300)
+    assert out.returncode == 0, out.stderr
+    doc = json.loads(out.stdout)
+    lookup = [q for q in doc["queries"]
+              if q["sample"] == "SELECT * FROM orders WHERE customer_id = $1"]
+    assert lookup and lookup[0]["calls"] == 20 and lookup[0]["outcome"] == "improved"
+    assert any(r["columns"][:1] == ["customer_id"] for r in doc["recommendations"])
+    nothing = subprocess.run([sys.executable, "-m", "indexadvisor", "advise",
+                              "--pg-stat-statements"], capture_output=True, text=True,
+                             env=env, timeout=60)
+    assert nothing.returncode == 2
+    assert "--dsn" in nothing.stderr and "Traceback" not in nothing.stderr
