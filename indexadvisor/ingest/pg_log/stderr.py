@@ -1,12 +1,14 @@
 """stderr logs (any `log_line_prefix`), read in large chunks and framed by one regex.
 
 The speed comes from doing per-byte work in C: a chunk of a few MB is decoded at once, one
-compiled regex (`re.findall`) frames every record of it, and the common record,
-`LOG:  duration: X ms  statement: ...` on a single line, is recognised by the regex itself and
-goes to the aggregator in bulk. Everything else (continuation lines, DETAIL, execute, plans,
-garbage) takes the general path through `records.Assembler`, one record at a time.
+compiled regex (`re.findall`) frames every record of it, and the common records are recognised
+by the regex itself: `LOG:  duration: X ms  statement: ...` on a single line goes to the
+aggregator in bulk; `execute` (with the DETAIL line of its bind values when it directly
+follows with the same prefix), `parse` and `bind` records are paired per process here, with
+the rules of `records` (see `_chunk`). Everything else (continuation lines, other DETAILs,
+plans, errors, garbage) takes the general path through `records.Assembler`, one record at a
+time.
 """
-
 from __future__ import annotations
 
 import gc
