@@ -36,6 +36,8 @@ from pglast.enums import A_Expr_Kind
 from pglast.printers.dml import system_types
 from pglast.stream import RawStream
 
+from .astwalk import children
+
 # Operators that build a value from their operands (as opposed to comparing them).
 _VALUE_OPERATORS = frozenset({"+", "-", "*", "/", "%", "^", "||", "->", "->>", "#>", "#>>", "#-"})
 # Nodes that compute a value from their children, so a column inside them is part of an
@@ -148,7 +150,7 @@ def _roots(node: ast.Node, root: ast.Node | None, out: dict[int, ast.Node]) -> N
             out[node.location] = root if root is not None else node
         return
     inner = (root or node) if _builds_value(node) else None
-    for child in _children(node):
+    for child in children(node):
         _roots(child, inner, out)
 
 
@@ -167,25 +169,12 @@ def _builds_value(node: ast.Node) -> bool:
     return False
 
 
-def _children(node: ast.Node) -> Iterator[ast.Node]:
-    for name in getattr(type(node), "__slots__", ()):
-        yield from _flatten(getattr(node, name, None))
-
-
-def _flatten(value: object) -> Iterator[ast.Node]:
-    if isinstance(value, ast.Node):
-        yield value
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from _flatten(item)
-
-
 def _walk(node: ast.Node) -> Iterator[ast.Node]:
     stack = [node]
     while stack:
         current = stack.pop()
         yield current
-        stack.extend(reversed(list(_children(current))))
+        stack.extend(reversed(list(children(current))))
 
 
 def _is_text(type_name: ast.TypeName) -> bool:

@@ -6,7 +6,6 @@ Rewrite the expected files with INDEXADVISOR_UPDATE_GOLDEN=1 and review the diff
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import pytest
@@ -23,6 +22,8 @@ from indexadvisor.analyze import (
 )
 from indexadvisor.errors import WorkloadError
 from indexadvisor.model import TableName, key_columns
+
+from .golden_files import check_golden as compare_golden
 
 GOLDEN = Path(__file__).parent / "golden" / "analyze"
 CASES = sorted(GOLDEN.glob("*.sql"))
@@ -89,10 +90,7 @@ def check_golden(case: Path) -> None:
     """Compare analyze() of a .sql file with its .expected file (or rewrite it)."""
     actual = "\n".join(analyze(case.read_text(), SCHEMA).lines()) + "\n"
     expected = case.with_suffix(".expected")
-    if os.environ.get("INDEXADVISOR_UPDATE_GOLDEN") == "1":
-        expected.write_text(actual)
-    assert expected.exists(), f"missing {expected.name}: run with INDEXADVISOR_UPDATE_GOLDEN=1"
-    assert actual == expected.read_text()
+    compare_golden(actual, expected)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -34,6 +33,7 @@ from indexadvisor.report import render_json
 from indexadvisor.writes import btree_insert_cost
 
 from .conftest import run_sql
+from .golden_files import check_golden as compare_golden
 
 SCHEMA = """
 CREATE TABLE t (id int PRIMARY KEY, a int, b int, c int, d int, email text, status text,
@@ -418,10 +418,7 @@ def check_golden(case: Path) -> None:
                              + (f": {why}" if (why := protection(idx)) else ""))
     actual = "\n".join(lines) + "\n"
     expected = case.with_suffix(".expected")
-    if os.environ.get("INDEXADVISOR_UPDATE_GOLDEN") == "1":
-        expected.write_text(actual)
-    assert expected.exists(), f"missing {expected.name}: run with INDEXADVISOR_UPDATE_GOLDEN=1"
-    assert actual == expected.read_text()
+    compare_golden(actual, expected)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.stem for c in CASES])

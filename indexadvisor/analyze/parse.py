@@ -18,6 +18,7 @@ from typing import TypeVar
 from pglast import ast, fingerprint, parse_sql
 from pglast.parser import ParseError
 
+from indexadvisor.astwalk import children
 from indexadvisor.errors import WorkloadError
 from indexadvisor.model import quote_ident
 
@@ -110,29 +111,13 @@ def statement_relations(text: str) -> tuple[str, ...]:
     return parse_statement(text).relations
 
 
-def _children(node: ast.Node, skip: str | None = None) -> Iterator[ast.Node]:
-    for name in getattr(type(node), "__slots__", ()):
-        if name == skip:
-            continue
-        yield from _flatten(getattr(node, name, None))
-
-
-def _flatten(value: object) -> Iterator[ast.Node]:
-    """Nodes inside a slot value; VALUES lists are tuples of tuples."""
-    if isinstance(value, ast.Node):
-        yield value
-    elif isinstance(value, tuple):
-        for item in value:
-            yield from _flatten(item)
-
-
 def _nodes(node: ast.Node, kind: type[_N]) -> Iterator[_N]:
     stack = [node]
     while stack:
         current = stack.pop()
         if isinstance(current, kind):
             yield current
-        stack.extend(_children(current))
+        stack.extend(children(current))
 
 
 def _relations(node: ast.Node, ctes: frozenset[str]) -> Iterator[str]:
@@ -150,8 +135,8 @@ def _relations(node: ast.Node, ctes: frozenset[str]) -> Iterator[str]:
             # A recursive WITH sees all its names; a plain one only the earlier siblings.
             visible = names if with_clause.recursive else names[:i]
             yield from _relations(cte.ctequery, ctes | frozenset(visible))
-        for child in _children(node, skip="withClause"):
+        for child in children(node, skip="withClause"):
             yield from _relations(child, ctes | frozenset(names))
         return
-    for child in _children(node):
+    for child in children(node):
         yield from _relations(child, ctes)

@@ -33,6 +33,7 @@ from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
 from pglast.stream import RawStream
 
 from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.astwalk import children
 from indexadvisor.expressions import NotAnExpression, canonical_expression
 from indexadvisor.model import TableName, quote_ident
 
@@ -265,13 +266,4 @@ def _walk(node: ast.Node) -> Iterator[ast.Node]:
     while stack:
         current = stack.pop()
         yield current
-        for name in getattr(type(current), "__slots__", ()):
-            stack.extend(_nodes(getattr(current, name, None)))
-
-
-def _nodes(value: object) -> Iterator[ast.Node]:
-    if isinstance(value, ast.Node):
-        yield value
-    elif isinstance(value, tuple | list):
-        for item in value:
-            yield from _nodes(item)
+        stack.extend(children(current))
