@@ -206,7 +206,8 @@ def advise(workload: Workload, conn: psycopg.Connection,
             loads += counter_loads(catalog, loads, config.counter_weight, workload)
         parents = {name: table.parent for name, table in catalog.tables.items()
                    if table.parent is not None}
-        write_detail = {c: write_overhead(c, loads, table_writes(catalog), parents,
+        tables = table_writes(catalog)
+        write_detail = {c: write_overhead(c, loads, tables, parents,
                                           share=fraction.get(c, 1.0)) for c in candidates}
         write_cost = {c: detail.total for c, detail in write_detail.items()}
         # -- end of write costs ------------------------------------------------------------

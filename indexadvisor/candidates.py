@@ -118,7 +118,7 @@ def covering_candidates(candidates: Iterable[Candidate], uses: Iterable[ColumnUs
         # An expression key cannot give an index-only scan its column back (the planner needs
         # the column itself for the filter), so covering stops at plain keys.
         if (table is None or cand.method != INDEXABLE_METHOD or cand.where or cand.include
-                or any(_is_expression(k) for k in (*cand.columns, *columns))
+                or any(is_expression(k) for k in (*cand.columns, *columns))
                 or len(columns) > MAX_COVERED or not _mostly_visible(table)):
             continue
         rest = tuple(sorted(columns - set(cand.columns)))
@@ -145,10 +145,6 @@ def _narrow(include: Iterable[str], table: Table) -> bool:
 
     row = sum(width(c.name) for c in table.columns)
     return sum(width(c) for c in include) <= max(MAX_INCLUDE_SHARE * row, MAX_INCLUDE_BYTES)
-
-
-def _is_expression(key: str) -> bool:
-    return key.startswith("(")
 
 
 @lru_cache(maxsize=1024)
