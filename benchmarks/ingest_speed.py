@@ -98,8 +98,8 @@ def generate(path: Path, megabytes: float, prefix: str = "debian", protocol: str
 
 def measure(paths: list[str]) -> dict[str, float]:
     """Ingest `paths` (read + collect) in this process: CPU seconds, MB/CPU-s, peak RSS."""
-    from indexadvisor.collect import collect
     from indexadvisor.ingest import read_sources
+    from indexadvisor.ingest.collect import collect
 
     size = sum(Path(p).stat().st_size for p in paths)
     cpu0 = time.process_time()

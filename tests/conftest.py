@@ -14,8 +14,8 @@ from types import FrameType
 import psycopg
 import pytest
 
-from indexadvisor.errors import SandboxError
-from indexadvisor.sandbox import LocalSandbox, prepare_server
+from indexadvisor.db.sandbox import LocalSandbox, prepare_server
+from indexadvisor.model.errors import SandboxError
 
 TEST_DSN_ENV = "INDEXADVISOR_TEST_DSN"
 
@@ -126,6 +126,6 @@ def fresh_db(pg_dsn: str, request: pytest.FixtureRequest):  # type: ignore[no-un
 
 def run_sql(dsn: str, text: str) -> None:
     """Set-up helper for tests: run a script in autocommit (sandbox only)."""
-    from indexadvisor.loader import run_script
+    from indexadvisor.db.loader import run_script
 
     run_script(dsn, text, "test set-up")

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import psycopg
 
-from indexadvisor.loader import run_script
-from indexadvisor.sandbox import LocalSandbox
+from indexadvisor.db.loader import run_script
+from indexadvisor.db.sandbox import LocalSandbox
 
 SHOP = Path(__file__).parent.parent / "workloads" / "shop"
 

@@ -11,13 +11,15 @@ import psycopg
 import pytest
 
 from indexadvisor import AdvisorConfig, advise, connect, load_workload
-from indexadvisor.access_methods import MIN_BRIN_PAGES, gin_uses, method_candidates
 from indexadvisor.analyze import SchemaMap, analyze
-from indexadvisor.catalog import read_catalog
-from indexadvisor.ddl import check_roundtrip
+from indexadvisor.analyze.gin import gin_uses
+from indexadvisor.candidates.methods import MIN_BRIN_PAGES, method_candidates
+from indexadvisor.catalog.read import read_catalog
+from indexadvisor.explain.hypo import HypoSession
 from indexadvisor.model import Candidate, Outcome, TableName
-from indexadvisor.report.json_report import render_json
-from indexadvisor.whatif import WhatIf, walk_index_names
+from indexadvisor.model.plan import index_names
+from indexadvisor.report import render_json
+from indexadvisor.sql.ddl import check_roundtrip
 
 from .conftest import run_sql
 
@@ -71,7 +73,7 @@ def test_brin_wins_on_a_time_ordered_table_not_on_a_shuffled_one(fresh_db: str,
     assert any(r.candidate == Candidate(EVENTS, ("ts",)) for r in unbounded.recommendations)
 
     # HypoPG's BRIN size is sane against the real one, and the planner uses the real one
-    with connect(fresh_db) as conn, WhatIf(conn, read_catalog(conn)) as whatif:
+    with connect(fresh_db) as conn, HypoSession(conn, read_catalog(conn)) as whatif:
         hypothetical = whatif.size(rec.candidate)
     with psycopg.connect(fresh_db, autocommit=True) as conn:
         conn.execute(check_roundtrip(rec.ddl).encode())
@@ -82,7 +84,7 @@ def test_brin_wins_on_a_time_ordered_table_not_on_a_shuffled_one(fresh_db: str,
         row = conn.execute(f"EXPLAIN (FORMAT JSON) SELECT count(*) FROM events WHERE {DAY}"
                            .encode()).fetchone()
         assert row is not None
-        assert "events_ts_brin_idx" in set(walk_index_names(row[0][0]["Plan"]))
+        assert "events_ts_brin_idx" in set(index_names(row[0][0]["Plan"]))
 
 
 TOKEN_SCHEMA = """
@@ -109,7 +111,7 @@ def test_hash_for_equality_on_a_wide_column_only(fresh_db: str, tmp_path: Path) 
     assert candidates("SELECT n FROM links WHERE token > $1") == []
 
     # the btree on a 64-byte text is ~3x the hash: under a budget between, hash wins
-    with connect(fresh_db) as conn, WhatIf(conn, catalog) as whatif:
+    with connect(fresh_db) as conn, HypoSession(conn, catalog) as whatif:
         hash_size = whatif.size(Candidate(links, ("token",), method="hash"))
         btree_size = whatif.size(Candidate(links, ("token",)))
     assert hash_size < btree_size
@@ -182,7 +184,7 @@ def test_gin_proposed_not_costed_built_and_used(fresh_db: str, tmp_path: Path) -
         ):
             row = conn.execute(("EXPLAIN (FORMAT JSON) " + text).encode()).fetchone()
             assert row is not None
-            assert name in set(walk_index_names(row[0][0]["Plan"])), text
+            assert name in set(index_names(row[0][0]["Plan"])), text
     # once they exist, nothing more is proposed
     again = _advise(fresh_db, tmp_path, DOCS_WORKLOAD, budget_bytes=0)
     assert again.not_costed == ()

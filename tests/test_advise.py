@@ -10,9 +10,9 @@ import pytest
 from rich.console import Console
 
 from indexadvisor import AdvisorConfig, advise, connect, load_workload
-from indexadvisor.ddl import check_roundtrip
-from indexadvisor.model import Outcome
-from indexadvisor.report import advice_to_dict, render_table
+from indexadvisor.model import Advice, Outcome
+from indexadvisor.report import advice_to_dict, load_advice, render_json, render_table
+from indexadvisor.sql.ddl import check_roundtrip
 
 from .conftest import run_sql
 
@@ -128,7 +128,7 @@ def test_budget_and_max_indexes_are_respected(shop: str, workload_file: Path) ->
 def test_json_contract(shop: str, workload_file: Path) -> None:
     with connect(shop) as conn:
         doc = advice_to_dict(advise(load_workload([str(workload_file)]), conn))
-    assert doc["schema_version"] == 1
+    assert doc["schema_version"] == 2
     assert set(doc) >= {"tool", "server", "settings", "workload", "summary", "recommendations",
                         "drops", "queries"}
     assert doc["server"]["hypopg"]
@@ -143,6 +143,11 @@ def test_json_contract(shop: str, workload_file: Path) -> None:
     assert {"improved", "unknown_table", "unparseable"} <= outcomes
     assert all(q["reason"] for q in doc["queries"])
     assert doc["workload"]["statements"] == 10
+    for q in doc["queries"]:  # plans travel with every costed query, in EXPLAIN's own shape
+        if q["outcome"] == "improved":
+            before, after = q["plan_before"][0]["Plan"], q["plan_after"][0]["Plan"]
+            assert before["Total Cost"] == pytest.approx(q["cost_before"], abs=0.01)
+            assert after["Total Cost"] == pytest.approx(q["cost_after"], abs=0.01)
 
 
 def test_catalog_unchanged_by_a_run(shop: str, workload_file: Path) -> None:
@@ -170,3 +175,21 @@ def test_every_outcome_has_a_style() -> None:
     from indexadvisor.report.table import _STYLE
 
     assert set(_STYLE) == set(Outcome)
+
+
+def test_a_saved_advice_renders_like_the_live_one(shop: str, workload_file: Path,
+                                                  tmp_path: Path) -> None:
+    """JSON back to values loses nothing a report shows."""
+    with connect(shop) as conn:
+        advice = advise(load_workload([str(workload_file)]), conn)
+    saved = tmp_path / "advice.json"
+    saved.write_text(render_json(advice))
+    again = load_advice(saved)
+    assert render_json(again) == saved.read_text()
+
+    def table(value: Advice) -> str:
+        console = Console(width=120, record=True, color_system=None)
+        render_table(value, console)
+        return console.export_text()
+
+    assert table(again) == table(advice)

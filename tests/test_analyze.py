@@ -13,15 +13,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pglast import keywords
 
-from indexadvisor.analyze import (
-    SchemaMap,
-    StatementError,
-    analyze,
-    parse_statement,
-    statement_relations,
-)
-from indexadvisor.errors import WorkloadError
-from indexadvisor.model import TableName, key_columns
+from indexadvisor.analyze import SchemaMap, analyze
+from indexadvisor.model import TableName
+from indexadvisor.model.errors import WorkloadError
+from indexadvisor.sql.expressions import key_columns
+from indexadvisor.sql.parse import StatementError, parse_statement, statement_relations
 
 from .golden_files import check_golden as compare_golden
 

@@ -9,8 +9,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import URL
 
 from indexadvisor import advise, connect, load_workload
-from indexadvisor.capture import WorkloadRecorder
-from indexadvisor.db import normalize_dsn, redact_dsn
+from indexadvisor.db.connect import normalize_dsn, redact_dsn
+from indexadvisor.ingest.capture import WorkloadRecorder
 from indexadvisor.model import Outcome
 
 from .conftest import run_sql

@@ -6,10 +6,11 @@ import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexadvisor.catalog import read_catalog
-from indexadvisor.db import connect
-from indexadvisor.ddl import NAMEDATALEN, check_roundtrip, create_index_ddl, index_name
+from indexadvisor.candidates.ddl import create_index_ddl
+from indexadvisor.catalog.read import read_catalog
+from indexadvisor.db.connect import connect
 from indexadvisor.model import Candidate, TableName
+from indexadvisor.sql.ddl import NAMEDATALEN, check_roundtrip, index_name
 
 from .conftest import run_sql
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pglast
 import psycopg
@@ -13,24 +15,30 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexadvisor.advise import advise
-from indexadvisor.catalog import Catalog, Index, Table, read_catalog
-from indexadvisor.collect import collect
-from indexadvisor.config import AdvisorConfig
-from indexadvisor.costing import CostedQuery
-from indexadvisor.db import connect
-from indexadvisor.drops import (
+from indexadvisor.catalog import Catalog, Index, Table
+from indexadvisor.catalog.read import read_catalog
+from indexadvisor.db.connect import connect
+from indexadvisor.drops.find import find_drop_candidates, protection, redundant_after, shape_of
+from indexadvisor.drops.price import NOT_MEASURED, hide_supported, measure_drops
+from indexadvisor.explain.costs import CachedCosts
+from indexadvisor.explain.hypo import HypoSession
+from indexadvisor.ingest.collect import collect
+from indexadvisor.model import (
+    AdvisorConfig,
+    Candidate,
+    CostedQuery,
     DropCandidate,
+    DropMethod,
     DropReason,
-    find_drop_candidates,
-    protection,
-    redundant_after,
-    shape_of,
+    DropVerdict,
+    Query,
+    Statement,
+    TableName,
+    Verdict,
 )
-from indexadvisor.dropsim import NOT_MEASURED, Method, Verdict, hide_supported, measure_drops
-from indexadvisor.model import Candidate, Query, Statement, TableName
+from indexadvisor.pipeline.advise import advise
 from indexadvisor.report import render_json
-from indexadvisor.writes import btree_insert_cost
+from indexadvisor.selection.writes import btree_insert_cost
 
 from .conftest import run_sql
 from .golden_files import check_golden as compare_golden
@@ -253,6 +261,15 @@ def _index_set(dsn: str) -> list[tuple[str, str]]:
             "WHERE indrelid = 'public.m'::regclass ORDER BY 1")]
 
 
+def _measure(conn: psycopg.Connection[Any], candidates: Sequence[DropCandidate],
+             workload: Sequence[CostedQuery], *, catalog: Catalog,
+             sandbox: bool) -> tuple[DropVerdict, ...]:
+    """measure_drops on a HypoPG session of its own (the pipeline shares the run's)."""
+    with HypoSession(conn, catalog) as session:
+        return measure_drops(CachedCosts(session), candidates, workload, catalog=catalog,
+                             sandbox=sandbox)
+
+
 def test_sandbox_what_if_drop_demotes_a_used_index_and_drops_nothing(mdb: str) -> None:
     before = _index_set(mdb)
     with connect(mdb) as conn:
@@ -261,12 +278,12 @@ def test_sandbox_what_if_drop_demotes_a_used_index_and_drops_nothing(mdb: str) -
         by = {d.index: d for d in found}
         assert by["public.m_a_twin"].reason is DropReason.DUPLICATE
         assert by["public.m_c"].reason is DropReason.UNUSED  # idx_scan = 0: never run yet
-        verdicts = {v.candidate.index: v for v in measure_drops(
+        verdicts = {v.candidate.index: v for v in _measure(
             conn, found, WORKLOAD, catalog=cat, sandbox=True)}
         assert conn.read_only  # back to read-only after the rolled-back transactions
         assert conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
     m_c = verdicts["public.m_c"]
-    assert m_c.verdict is Verdict.KEEP and m_c.measured and m_c.method is Method.ROLLBACK
+    assert m_c.verdict is Verdict.KEEP and m_c.measured and m_c.method is DropMethod.ROLLBACK
     assert "SELECT * FROM m WHERE c = 42" in m_c.reason and "% more without it" in m_c.reason
     assert m_c.cost_change is not None and m_c.cost_change > 100 * 100  # calls-weighted
     assert m_c.queries == (WORKLOAD[0].key,)
@@ -283,7 +300,7 @@ def test_duplicate_is_free_even_when_the_workload_uses_it(mdb: str) -> None:
     with connect(mdb) as conn:
         cat = read_catalog(conn)
         dup = [d for d in find_drop_candidates(cat) if d.reason is DropReason.DUPLICATE]
-        (verdict,) = measure_drops(conn, dup, workload, catalog=cat, sandbox=True)
+        (verdict,) = _measure(conn, dup, workload, catalog=cat, sandbox=True)
     assert verdict.verdict is Verdict.DROP and verdict.measured
     assert verdict.cost_change == pytest.approx(0.0)
     assert "serves the same plans" in verdict.reason
@@ -296,10 +313,10 @@ def test_superseded_is_measured_with_the_new_index_live(mdb: str) -> None:
         cat = read_catalog(conn)
         (sup,) = redundant_after([Candidate(M, ("b", "c"))], cat)
         assert sup.index == "public.m_b"
-        (verdict,) = measure_drops(conn, [sup], workload, catalog=cat, sandbox=True)
+        (verdict,) = _measure(conn, [sup], workload, catalog=cat, sandbox=True)
         # without the new index, m_b is what serves this query
-        (alone,) = measure_drops(conn, [replace(sup, requires=())], workload, catalog=cat,
-                                 sandbox=True)
+        (alone,) = _measure(conn, [replace(sup, requires=())], workload, catalog=cat,
+                            sandbox=True)
     assert verdict.verdict is Verdict.DROP and alone.verdict is Verdict.KEEP
 
 
@@ -309,7 +326,7 @@ def test_a_failing_what_if_drop_is_reported_not_fatal(mdb: str) -> None:
                           schema="public", name="ghost")
     with connect(mdb) as conn:
         cat = read_catalog(conn)
-        (verdict,) = measure_drops(conn, [ghost], WORKLOAD, catalog=cat, sandbox=True)
+        (verdict,) = _measure(conn, [ghost], WORKLOAD, catalog=cat, sandbox=True)
         assert conn.read_only and conn.execute("SELECT 1").fetchone() == (1,)
     assert not verdict.measured and verdict.cost_change is None
     assert 'the what-if DROP INDEX failed: index "ghost" does not exist' in verdict.reason
@@ -323,11 +340,11 @@ def test_never_dropped_against_a_dsn_with_old_hypopg(mdb: str) -> None:
             pytest.skip("HypoPG 1.4+ hides indexes instead")
         found = find_drop_candidates(cat)
         workload = [*WORKLOAD, _query("SELECT * FROM m WHERE a = 7", 5, "a")]
-        verdicts = {v.candidate.index: v for v in measure_drops(
+        verdicts = {v.candidate.index: v for v in _measure(
             conn, found, workload, catalog=cat, sandbox=False)}
     assert _index_set(mdb) == before
     assert all(not v.measured and NOT_MEASURED in v.reason and v.cost_change is None
-               and v.method is Method.NONE for v in verdicts.values())
+               and v.method is DropMethod.NONE for v in verdicts.values())
     assert "HypoPG 1.4+" in NOT_MEASURED and "--sandbox" in NOT_MEASURED
     # the current plans still show what the workload reads: such an index is kept
     m_c = verdicts["public.m_c"]
@@ -499,16 +516,17 @@ def test_property_drops_are_always_backed_by_an_index_that_stays(indexes: list[I
 
 
 def test_verdict_weighs_what_reads_lose_against_what_writes_save() -> None:
-    from indexadvisor.dropsim import QueryChange, _verdict
+    from indexadvisor.drops.price import verdict_from_changes
+    from indexadvisor.model import QueryChange
 
     cand = DropCandidate("public.m_b", M, DropReason.UNUSED, "", 8192, "DROP INDEX ...")
     hurt = (QueryChange("q1", "SELECT 1", "a.sql:1", 10, 100.0, 150.0),
             QueryChange("q2", "SELECT 2", "a.sql:2", 5, 100.0, 100.0))
-    kept = _verdict(cand, hurt, Method.ROLLBACK, 0.05)
+    kept = verdict_from_changes(cand, hurt, DropMethod.ROLLBACK, 0.05)
     assert kept.verdict is Verdict.KEEP and kept.cost_change == 500.0
     assert kept.reason.startswith("keep: SELECT 1 (a.sql:1) costs 50% more without it")
     assert kept.queries == ("q1",)
-    dropped = _verdict(cand, hurt, Method.ROLLBACK, 0.05, saving=501.0)
+    dropped = verdict_from_changes(cand, hurt, DropMethod.ROLLBACK, 0.05, saving=501.0)
     assert dropped.verdict is Verdict.DROP and "writes save more" in dropped.reason
     small = (QueryChange("q1", "SELECT 1", "a.sql:1", 10, 100.0, 104.0),)
-    assert _verdict(cand, small, Method.ROLLBACK, 0.05).verdict is Verdict.DROP
+    assert verdict_from_changes(cand, small, DropMethod.ROLLBACK, 0.05).verdict is Verdict.DROP

@@ -13,11 +13,13 @@ from hypothesis import strategies as st
 
 from indexadvisor import AdvisorConfig, advise, connect, load_workload
 from indexadvisor.analyze import SchemaMap, analyze
-from indexadvisor.catalog import read_catalog
-from indexadvisor.ddl import check_roundtrip, create_index_ddl
-from indexadvisor.expressions import canonical_expression
+from indexadvisor.candidates.ddl import create_index_ddl
+from indexadvisor.catalog.read import read_catalog
+from indexadvisor.explain.hypo import HypoSession
 from indexadvisor.model import Candidate, Outcome, TableName
-from indexadvisor.whatif import WhatIf, walk_index_names
+from indexadvisor.model.plan import index_names
+from indexadvisor.sql.ddl import check_roundtrip
+from indexadvisor.sql.expressions import canonical_expression
 
 from .conftest import run_sql
 
@@ -110,7 +112,7 @@ def test_expression_indexes_recommended_built_and_used(db: str, tmp_path: Path) 
         ):
             row = conn.execute(("EXPLAIN (FORMAT JSON) " + text).encode()).fetchone()
             assert row is not None
-            assert rec.ddl.split()[3] in set(walk_index_names(row[0][0]["Plan"])), text
+            assert rec.ddl.split()[3] in set(index_names(row[0][0]["Plan"])), text
 
 
 def test_existing_expression_index_means_no_new_one(db: str, tmp_path: Path) -> None:
@@ -143,7 +145,7 @@ def test_refused_expression_leaves_the_session_clean(db: str) -> None:
     wide = Candidate(USERS, ("id", "(CAST(seen_at AS date))"))
     with connect(db) as conn:
         catalog = read_catalog(conn)
-        with WhatIf(conn, catalog) as whatif:
+        with HypoSession(conn, catalog) as whatif:
             refused = whatif.refused([stable, good, wide])
             assert set(refused) == {stable, wide}
             assert "IMMUTABLE" in refused[stable]
@@ -162,7 +164,7 @@ def test_expression_sizes_are_sane(db: str) -> None:
     """Measured against the real index: within 2x for text, far closer than HypoPG's 50-byte
     guess for a 4-byte date key."""
     keys = (LOWER_EMAIL, "(CAST(created_at AS date))")
-    with connect(db) as conn, WhatIf(conn, read_catalog(conn)) as whatif:
+    with connect(db) as conn, HypoSession(conn, read_catalog(conn)) as whatif:
         estimated = {k: whatif.size(Candidate(USERS, (k,))) for k in keys}
         whatif.use([Candidate(USERS, ("(CAST(created_at AS date))",))])
         with conn.transaction():

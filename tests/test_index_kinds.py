@@ -14,14 +14,21 @@ from typing import Any
 import psycopg
 import pytest
 
-from indexadvisor.advise import Advice, advise
-from indexadvisor.collect import collect
-from indexadvisor.config import AdvisorConfig
-from indexadvisor.db import connect
-from indexadvisor.drops import DropReason
-from indexadvisor.dropsim import Verdict
-from indexadvisor.model import Outcome, QueryResult, Recommendation, Statement, TableName
-from indexadvisor.whatif import walk_index_names
+from indexadvisor.db.connect import connect
+from indexadvisor.ingest.collect import collect
+from indexadvisor.model import (
+    Advice,
+    AdvisorConfig,
+    DropReason,
+    Outcome,
+    QueryResult,
+    Recommendation,
+    Statement,
+    TableName,
+    Verdict,
+)
+from indexadvisor.model.plan import index_names
+from indexadvisor.pipeline.advise import advise
 
 from .conftest import run_sql
 
@@ -111,9 +118,9 @@ def test_partial_index_for_a_rare_status(fresh_db: str) -> None:
     # built for real, the planner picks it for the query (and not for another status)
     _build(fresh_db, rec)
     run_sql(fresh_db, "ANALYZE orders")
-    assert _index_name(rec) in set(walk_index_names(_plan(fresh_db, rare)))
+    assert _index_name(rec) in set(index_names(_plan(fresh_db, rare)))
     other = BY_STATUS.format("'cancelled'")
-    assert _index_name(rec) not in set(walk_index_names(_plan(fresh_db, other)))
+    assert _index_name(rec) not in set(index_names(_plan(fresh_db, other)))
 
 
 def test_no_partial_index_for_a_common_status(fresh_db: str) -> None:
@@ -173,7 +180,7 @@ def test_partial_index_for_a_parameter_always_bound_to_the_rare_status(fresh_db:
         conn.execute("SET plan_cache_mode = force_custom_plan")
         row = conn.execute("EXPLAIN (FORMAT JSON) EXECUTE q('pending')").fetchone()
     assert row is not None
-    assert _index_name(rec) in set(walk_index_names(row[0][0]["Plan"]))
+    assert _index_name(rec) in set(index_names(row[0][0]["Plan"]))
 
 
 # -- 2. expression index for lower(email) (tests/test_expressions.py covers it in depth) -----
@@ -202,7 +209,7 @@ def test_expression_index_for_lower_email(fresh_db: str) -> None:
     _build(fresh_db, lower)
     run_sql(fresh_db, "ANALYZE users")
     plan = _plan(fresh_db, "SELECT id FROM users WHERE lower(email) = 'user7@example.com'")
-    assert _index_name(lower) in set(walk_index_names(plan))
+    assert _index_name(lower) in set(index_names(plan))
 
 
 # -- 3. a parent index on a partitioned table, with the online DDL sequence ------------------
@@ -281,7 +288,7 @@ def test_parent_index_on_a_partitioned_table_with_the_online_ddl(fresh_db: str) 
                                 "WHERE indexrelid = %s::regclass", (name,)).fetchone() or ()
         conn.execute("ANALYZE events")
     assert valid is True and rows == [(True, len(LEAVES))]
-    used = set(walk_index_names(_plan(fresh_db, by_tenant)))
+    used = set(index_names(_plan(fresh_db, by_tenant)))
     assert used and used <= set(leaf_names)
     # a new partition now gets the parent's index automatically
     run_sql(fresh_db, "CREATE TABLE events_2024q4 PARTITION OF events "
@@ -458,6 +465,6 @@ def test_redundant_index_dropped_constraint_backed_never(fresh_db: str) -> None:
                 conn.execute(verdict.candidate.ddl.encode())
     for text in ("SELECT * FROM accounts WHERE id = 77",
                  "SELECT * FROM accounts WHERE email = 'a9@x.org'"):
-        assert set(walk_index_names(_plan(fresh_db, text))) <= {
+        assert set(index_names(_plan(fresh_db, text))) <= {
             "accounts_pkey", "accounts_email_key"}
-        assert set(walk_index_names(_plan(fresh_db, text)))
+        assert set(index_names(_plan(fresh_db, text)))

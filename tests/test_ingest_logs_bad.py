@@ -20,8 +20,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from indexadvisor.collect import collect
 from indexadvisor.ingest import read_sources
+from indexadvisor.ingest.collect import collect
 from indexadvisor.ingest.sources import read_logs_text
 from indexadvisor.model import Skipped, Statement
 

@@ -8,11 +8,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexadvisor.analyze import parse_statement
-from indexadvisor.collect import collect
-from indexadvisor.errors import SourceError
+from indexadvisor.ingest.collect import collect
 from indexadvisor.ingest.sql_files import read_sql_paths, split_sql
 from indexadvisor.model import Skipped, Statement
+from indexadvisor.model.errors import SourceError
+from indexadvisor.sql.parse import parse_statement
 
 
 def test_split_keeps_sources_weights_and_tricky_literals() -> None:

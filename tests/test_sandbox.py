@@ -16,18 +16,12 @@ from pathlib import Path
 import psycopg
 import pytest
 
-from indexadvisor import _reaper
-from indexadvisor.errors import SandboxError
-from indexadvisor.sandbox import (
-    BINDIR_ENV,
-    LocalSandbox,
-    find_bindir,
-    find_hypopg,
-    local_sandbox,
-    open_sandbox,
-    server_version,
-)
-from indexadvisor.sandbox_docker import docker_available
+from indexadvisor.db.sandbox import LocalSandbox, local_sandbox, open_sandbox
+from indexadvisor.db.sandbox import reaper as _reaper
+from indexadvisor.db.sandbox.base import BINDIR_ENV
+from indexadvisor.db.sandbox.docker import docker_available
+from indexadvisor.db.sandbox.local import find_bindir, find_hypopg, server_version
+from indexadvisor.model.errors import SandboxError
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -125,8 +119,8 @@ def test_unknown_backend() -> None:
 
 _PREAMBLE = """
 import sys
-from indexadvisor import _reaper
-from indexadvisor.sandbox import LocalSandbox
+from indexadvisor.db.sandbox import reaper as _reaper
+from indexadvisor.db.sandbox import LocalSandbox
 def report(sb):
     print(sb.datadir, _reaper.postmaster_pid(sb.datadir), sb._reaper.pid, flush=True)
 """

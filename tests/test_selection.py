@@ -8,8 +8,7 @@ from collections.abc import Iterable
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexadvisor.costing import Cost, CostedQuery
-from indexadvisor.model import Candidate, Query, TableName
+from indexadvisor.model import Candidate, Cost, CostedQuery, Query, TableName
 from indexadvisor.selection import Limits, greedy
 
 T = TableName("public", "t")

@@ -7,10 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from indexadvisor.catalog import read_catalog
-from indexadvisor.db import connect
+from indexadvisor.candidates.sizes import built_btree_size, candidate_btree_size
+from indexadvisor.catalog.read import read_catalog
+from indexadvisor.db.connect import connect
 from indexadvisor.model import Candidate, TableName
-from indexadvisor.sizes import built_btree_size, candidate_btree_size
 
 from .conftest import run_sql
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from indexadvisor.catalog import read_catalog
-from indexadvisor.db import connect
-from indexadvisor.errors import ExtensionMissing
+from indexadvisor.catalog.read import read_catalog
+from indexadvisor.db.connect import connect
+from indexadvisor.explain.errors import StatementNotCostable
+from indexadvisor.explain.hypo import HypoSession
 from indexadvisor.model import Candidate, TableName
-from indexadvisor.whatif import StatementNotCostable, WhatIf
+from indexadvisor.model.errors import ExtensionMissing
 
 from .conftest import run_sql
 
@@ -50,7 +51,7 @@ def test_catalog_reads_partitions_partial_indexes_and_stats(db: str) -> None:
 
 
 def test_hypothetical_index_lowers_cost_and_is_named_in_plan(db: str) -> None:
-    with connect(db) as conn, WhatIf(conn, read_catalog(conn)) as w:
+    with connect(db) as conn, HypoSession(conn, read_catalog(conn)) as w:
         before = w.explain("SELECT * FROM items WHERE grp = 5")
         cand = Candidate(ITEMS, ("grp",))
         w.use([cand])
@@ -69,7 +70,7 @@ def test_hypothetical_index_lowers_cost_and_is_named_in_plan(db: str) -> None:
 
 
 def test_bad_statement_does_not_poison_the_session(db: str) -> None:
-    with connect(db) as conn, WhatIf(conn, read_catalog(conn)) as w:
+    with connect(db) as conn, HypoSession(conn, read_catalog(conn)) as w:
         with pytest.raises(StatementNotCostable, match="does not exist"):
             w.explain("SELECT * FROM nope")
         with pytest.raises(StatementNotCostable):
@@ -80,7 +81,7 @@ def test_bad_statement_does_not_poison_the_session(db: str) -> None:
 def test_oid_budget_resets_and_recreates(db: str) -> None:
     cands = [Candidate(ITEMS, cols) for cols in
              [("grp",), ("id",), ("name",), ("id", "name"), ("id", "grp"), ("name", "id")]]
-    with connect(db) as conn, WhatIf(conn, read_catalog(conn), oid_budget=4) as w:
+    with connect(db) as conn, HypoSession(conn, read_catalog(conn), oid_budget=4) as w:
         for cand in cands:
             w.use([cands[0], cand])
             plan = w.explain("SELECT * FROM items WHERE grp = 5")
@@ -90,7 +91,7 @@ def test_oid_budget_resets_and_recreates(db: str) -> None:
 
 def test_partitioned_parent_becomes_one_index_per_leaf(db: str) -> None:
     ev = Candidate(TableName("public", "ev"), ("id",))
-    with connect(db) as conn, WhatIf(conn, read_catalog(conn)) as w:
+    with connect(db) as conn, HypoSession(conn, read_catalog(conn)) as w:
         before = w.explain("SELECT * FROM ev WHERE id = 5").cost
         w.use([ev])
         plan = w.explain("SELECT * FROM ev WHERE id = 5")
@@ -107,7 +108,7 @@ def test_missing_hypopg_is_reported_with_a_way_out(db: str) -> None:
     with connect(db) as conn:
         cat = read_catalog(conn)
         with pytest.raises(ExtensionMissing) as err:
-            WhatIf(conn, cat)
+            HypoSession(conn, cat)
     assert err.value.hint and "CREATE EXTENSION hypopg" in err.value.hint
 
 

@@ -12,10 +12,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexadvisor import AdvisorConfig, advise, connect, load_workload
-from indexadvisor.catalog import read_catalog
+from indexadvisor.catalog.read import read_catalog
 from indexadvisor.model import Candidate, Outcome, TableName
 from indexadvisor.report import advice_to_dict
-from indexadvisor.writes import (
+from indexadvisor.selection.writes import (
     TableWrites,
     WriteLoad,
     btree_insert_cost,

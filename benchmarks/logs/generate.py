@@ -36,7 +36,7 @@ import time
 from pathlib import Path
 
 from indexadvisor import _reaper
-from indexadvisor.sandbox import LocalSandbox
+from indexadvisor.db.sandbox import LocalSandbox
 
 DEFAULT_OUT = Path("/var/tmp/ia-logbench")
 

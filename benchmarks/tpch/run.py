@@ -38,22 +38,26 @@ import psycopg
 from psycopg import sql
 
 import indexadvisor
-from indexadvisor.advise import Advice
-from indexadvisor.analyze import SchemaMap, analyze, parse_statement
-from indexadvisor.candidates import (
+from indexadvisor.analyze import SchemaMap, analyze
+from indexadvisor.candidates.btree import query_candidates
+from indexadvisor.candidates.existing import distinct_map, filter_existing
+from indexadvisor.catalog import Catalog
+from indexadvisor.catalog.read import read_catalog
+from indexadvisor.db.connect import redact_dsn
+from indexadvisor.explain.hypo import HypoSession
+from indexadvisor.model import (
     LEADING,
-    distinct_map,
-    filter_existing,
+    Advice,
+    AdvisorConfig,
+    Candidate,
+    TableName,
+    Workload,
     is_relevant,
-    query_candidates,
+    parse_size,
 )
-from indexadvisor.catalog import Catalog, read_catalog
-from indexadvisor.config import AdvisorConfig, parse_size
-from indexadvisor.db import redact_dsn
-from indexadvisor.ddl import compose_create_index
-from indexadvisor.model import Candidate, TableName, Workload
-from indexadvisor.report.json_report import advice_to_dict
-from indexadvisor.whatif import WhatIf
+from indexadvisor.report import advice_to_dict
+from indexadvisor.sql.ddl import create_index
+from indexadvisor.sql.parse import parse_statement
 
 from . import load
 
@@ -211,7 +215,7 @@ def whatif_bounds(workload: Workload, dsn: str, max_width: int) -> tuple[dict[st
     with indexadvisor.connect(dsn) as conn:
         catalog = read_catalog(conn)
         infos = query_infos(workload, catalog, max_width)
-        with WhatIf(conn, catalog) as w:
+        with HypoSession(conn, catalog) as w:
 
             def cost(info: QueryInfo, config: Sequence[Candidate]) -> float:
                 w.use(config)
@@ -314,7 +318,7 @@ def real_indexes(conn: psycopg.Connection[Any], advice: Advice) -> Iterator[list
             name = f"{INDEX_PREFIX}{n}"
             names.append(name)
             t0 = time.perf_counter()
-            conn.execute(compose_create_index(rec.candidate, name))
+            conn.execute(create_index(rec.candidate, name))
             secs = time.perf_counter() - t0
             size = conn.execute("SELECT pg_relation_size(%s::regclass)", [name]).fetchone()
             built.append({"name": name, "index": rec.candidate.label, "build_s": secs,
@@ -568,7 +572,7 @@ def main(argv: list[str] | None = None) -> int:
         result = bench(args.dsn, budgets, args.real, args.repeat, args.timeout, argv,
                        args.advise_all)
     else:
-        from indexadvisor.sandbox import open_sandbox
+        from indexadvisor.db.sandbox import open_sandbox
 
         log(f"starting a local sandbox with {SANDBOX_SETTINGS}")
         with open_sandbox("local", settings=SANDBOX_SETTINGS) as sandbox:

@@ -6,14 +6,14 @@
 ['eq']
 """
 
-from indexadvisor.analyze.parse import (
+from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.analyze.uses import Analysis, WrittenColumn, analyze
+from indexadvisor.sql.parse import (
     ParsedStatement,
     StatementError,
     parse_statement,
     statement_relations,
 )
-from indexadvisor.analyze.schema import SchemaMap
-from indexadvisor.analyze.uses import Analysis, WrittenColumn, analyze
 
 __all__ = [
     "Analysis",

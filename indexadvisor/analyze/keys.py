@@ -25,7 +25,7 @@ import pglast
 from pglast import ast
 from sqlglot import exp
 
-from indexadvisor.expressions import canonical_key, column_locations, operand_roots
+from indexadvisor.sql.expressions import canonical_key, column_locations, operand_roots
 
 START = "indexadvisor_start"  # sqlglot Column meta: character offset of the reference
 

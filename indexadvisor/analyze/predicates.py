@@ -33,9 +33,9 @@ from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
 from pglast.stream import RawStream
 
 from indexadvisor.analyze.schema import SchemaMap
-from indexadvisor.astwalk import children
-from indexadvisor.expressions import NotAnExpression, canonical_expression
 from indexadvisor.model import TableName, quote_ident
+from indexadvisor.sql.expressions import NotAnExpression, canonical_expression
+from indexadvisor.sql.walk import walk
 
 OPS = frozenset({"=", "<>", "!="})
 
@@ -91,7 +91,7 @@ def filter_predicates(text: str, schema: SchemaMap) -> tuple[Predicate, ...]:
     for raw in statements:
         if raw.stmt is None:
             continue
-        for node in _walk(raw.stmt):
+        for node in walk(raw.stmt):
             found.update(_statement_filters(node, schema))
     return tuple(sorted(found))
 
@@ -110,7 +110,7 @@ def where_scope(node: ast.Node,
         return None
     if where is None:
         return None
-    return where, _tables(sources, schema, _cte_names(node))
+    return where, from_tables(sources, schema, cte_names(node))
 
 
 def _statement_filters(node: ast.Node, schema: SchemaMap) -> Iterator[Predicate]:
@@ -124,7 +124,8 @@ def _statement_filters(node: ast.Node, schema: SchemaMap) -> Iterator[Predicate]
             yield predicate
 
 
-def _cte_names(node: ast.Node) -> frozenset[str]:
+def cte_names(node: ast.Node) -> frozenset[str]:
+    """The names of the CTEs a statement's WITH clause defines."""
     clause = getattr(node, "withClause", None)
     if clause is None:
         return frozenset()
@@ -132,8 +133,8 @@ def _cte_names(node: ast.Node) -> frozenset[str]:
                      if isinstance(cte, ast.CommonTableExpr))
 
 
-def _tables(sources: Sequence[ast.Node | None], schema: SchemaMap,
-            ctes: frozenset[str]) -> dict[str, TableName]:
+def from_tables(sources: Sequence[ast.Node | None], schema: SchemaMap,
+               ctes: frozenset[str]) -> dict[str, TableName]:
     """Name or alias -> base table, for the plain tables of a FROM list (joins included)."""
     out: dict[str, TableName] = {}
     stack = list(sources)
@@ -159,8 +160,8 @@ def _conjuncts(node: ast.Node) -> Iterator[ast.Node]:
         yield node
 
 
-def _column(node: ast.Node | None, tables: Mapping[str, TableName],
-            schema: SchemaMap) -> tuple[TableName, str] | None:
+def column_of(node: ast.Node | None, tables: Mapping[str, TableName],
+              schema: SchemaMap) -> tuple[TableName, str] | None:
     """The base column a reference names, when it is unambiguous in this FROM list."""
     if not isinstance(node, ast.ColumnRef) or not all(isinstance(f, ast.String)
                                                       for f in node.fields or ()):
@@ -205,19 +206,19 @@ def _constant(node: ast.Node | None) -> tuple[str, str | None, int | None] | Non
 def _predicate(term: ast.Node, tables: Mapping[str, TableName],
                schema: SchemaMap) -> Predicate | None:
     if isinstance(term, ast.NullTest):
-        target = _column(term.arg, tables, schema)
+        target = column_of(term.arg, tables, schema)
         if target is None:
             return None
         is_null = term.nulltesttype == NullTestType.IS_NULL
         words = "IS NULL" if is_null else "IS NOT NULL"
         return _make(target, "is_null" if is_null else "is_not_null", words, "", (), None)
     if isinstance(term, ast.ColumnRef):
-        target = _column(term, tables, schema)
+        target = column_of(term, tables, schema)
         return None if target is None else _make(target, "true", "", "", (), None)
     args = term.args if isinstance(term, ast.BoolExpr) else None
     if (isinstance(term, ast.BoolExpr) and term.boolop == BoolExprType.NOT_EXPR and args
             and isinstance(args[0], ast.ColumnRef)):
-        target = _column(args[0], tables, schema)
+        target = column_of(args[0], tables, schema)
         return None if target is None else _make(target, "false", "", "", (), None, negate=True)
     if not isinstance(term, ast.A_Expr):
         return None
@@ -228,9 +229,9 @@ def _predicate(term: ast.Node, tables: Mapping[str, TableName],
             return None
         left: Any = term.lexpr
         right: Any = term.rexpr
-        if _column(left, tables, schema) is None:
+        if column_of(left, tables, schema) is None:
             left, right = right, left
-        target = _column(left, tables, schema)
+        target = column_of(left, tables, schema)
         constant = _constant(right)
         if target is None or constant is None:
             return None
@@ -238,7 +239,7 @@ def _predicate(term: ast.Node, tables: Mapping[str, TableName],
         op = "<>" if op == "!=" else op
         return _make(target, op, op, text, (value,) if value is not None else (), param)
     if term.kind == A_Expr_Kind.AEXPR_IN and names == ["="]:
-        target = _column(term.lexpr, tables, schema)
+        target = column_of(term.lexpr, tables, schema)
         rexpr: Any = term.rexpr
         items = [_constant(item) for item in rexpr] if isinstance(rexpr, tuple | list) else []
         if target is None or not items or any(i is None or i[2] is not None for i in items):
@@ -258,12 +259,3 @@ def _make(target: tuple[TableName, str], op: str, words: str, operand: str,
     except NotAnExpression:
         return None
     return Predicate(table, column, op, sql, values, param)
-
-
-def _walk(node: ast.Node) -> Iterator[ast.Node]:
-    """Every node under `node`, itself included."""
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        yield current
-        stack.extend(children(current))

@@ -27,10 +27,11 @@ from sqlglot.optimizer.normalize_identifiers import normalize_identifiers
 
 from indexadvisor.analyze.classify import SET_PREFIX, classify
 from indexadvisor.analyze.keys import ExpressionKeys, mark_positions
-from indexadvisor.analyze.parse import parse_statement
 from indexadvisor.analyze.resolve import Resolver, qualified
 from indexadvisor.analyze.schema import SchemaMap
 from indexadvisor.model import ColumnUse, TableName, key_sql, quote_ident
+from indexadvisor.model.errors import first_line
+from indexadvisor.sql.parse import parse_statement
 
 
 class WrittenColumn(NamedTuple):
@@ -97,9 +98,9 @@ def analyze(text: str, schema: SchemaMap) -> Analysis:
     try:
         _column_uses(text, schema, uses, written, notes)
     except SqlglotError as error:
-        notes.add(f"sqlglot cannot analyze the statement: {_first_line(error)}")
+        notes.add(f"sqlglot cannot analyze the statement: {first_line(error)}")
     except Exception as error:  # degrade, never fail a valid statement; the note says why
-        notes.add(f"column analysis failed ({type(error).__name__}: {_first_line(error)})")
+        notes.add(f"column analysis failed ({type(error).__name__}: {first_line(error)})")
     return Analysis(
         kind=parsed.kind,
         tables=tuple(sorted(tables)),
@@ -126,14 +127,11 @@ def _column_uses(
             resolver = Resolver(qualified(root, schema), schema)
             found, more_notes = classify(resolver, keys)
         except SqlglotError as error:
-            notes.add(f"sqlglot cannot resolve columns: {_first_line(error)}")
+            notes.add(f"sqlglot cannot resolve columns: {first_line(error)}")
             continue
         notes |= more_notes
         uses |= {ColumnUse(base.table, base.column, kind) for base, kind in found}
 
-
-def _first_line(error: Exception) -> str:
-    return str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
 
 
 def _queries(

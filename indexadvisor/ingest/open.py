@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from ..errors import SourceError
+from ..model.errors import SourceError
 
 HEAD_BYTES = 64 << 10
 _COMPRESSED = (".gz", ".bz2", ".xz")
@@ -99,7 +99,7 @@ class Source:
 
     def __init__(self, name: str, progress: Callable[[int], None] | None = None) -> None:
         self.name = name
-        self.error: str | None = None
+        self.error: tuple[str, str] | None = None  # (category, detail)
         self.compression: str | None = None
         self._progress = progress
         self._reported = 0
@@ -129,7 +129,7 @@ class Source:
         try:
             data = self._stream.read(size)
         except (OSError, EOFError, lzma.LZMAError, zlib.error) as exc:
-            self.error = f"corrupt {self.compression or ''} data: {exc}".replace("  ", " ")
+            self.error = (f"corrupt {self.compression or ''} data".replace("  ", " "), str(exc))
             return b""
         if self._progress is not None and self.name != "-":
             try:

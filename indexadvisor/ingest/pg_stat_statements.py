@@ -30,10 +30,10 @@ import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
 
-from ..analyze import StatementError, parse_statement
-from ..db import Guards, connect, redact_dsn
-from ..errors import ExtensionMissing, SourceError
+from ..db.connect import Guards, connect, redact_dsn
 from ..model import Outcome, Skipped, Statement
+from ..model.errors import ExtensionMissing, SourceError
+from ..sql.parse import StatementError, parse_statement
 
 VIEW = "pg_stat_statements"
 HIDDEN_TEXT = "<insufficient privilege>"
@@ -214,7 +214,7 @@ def to_item(row: Mapping[str, Any], cols: PgssColumns, source: str) -> Statement
             shared_blks_read=_count(row, cols.shared_blks_read),
         )  # fmt: skip
     except _BadValue as exc:
-        return Skipped(source, f"bad row: {exc}", text)
+        return Skipped(source, "bad row", text, detail=str(exc))
     return classify(item)
 
 
@@ -240,17 +240,17 @@ def classify(item: Statement) -> Statement | Skipped:
         return Skipped(item.source, "no query text (the texts file was reset or unreadable, "
                        "or the export left it out)", "", Outcome.NOT_ADVISED)
     if text == HIDDEN_TEXT:
-        return Skipped(item.source, "query text not visible to this role: " + _PRIVILEGE_HINT,
-                       "", Outcome.NOT_ADVISED)
+        return Skipped(item.source, "query text not visible to this role", "",
+                       Outcome.NOT_ADVISED, _PRIVILEGE_HINT)
     try:
         parsed = parse_statement(text)
     except StatementError as exc:
         if exc.position >= len(text.rstrip()) or exc.reason.startswith("unterminated"):
             return Skipped(item.source, f"truncated query text ({exc.reason} at its end)", text)
-        return Skipped(item.source, f"unparseable: {exc.message}", text)
+        return Skipped(item.source, "unparseable", text, detail=exc.message)
     if parsed.kind == "utility":
-        return Skipped(item.source, "utility statement: nothing to index", text,
-                       Outcome.NOT_ADVISED)
+        return Skipped(item.source, "utility statement", text, Outcome.NOT_ADVISED,
+                       "nothing to index")
     return item
 
 
@@ -434,7 +434,7 @@ def read_pgss_export(path: Path, *, database: str | None = None
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
-        yield Skipped(f"{path}:{line}", "invalid UTF-8; the undecodable bytes were replaced", "")
+        yield Skipped(f"{path}:{line}", "invalid UTF-8; the undecodable bytes were replaced")
         text = raw.decode("utf-8-sig", "replace")
     if text.lstrip()[:1] in ("[", "{"):
         yield from _json_items(text, path, database)
@@ -463,7 +463,7 @@ def _json_items(text: str, path: Path, database: str | None) -> Iterator[Stateme
                 seen[keys] = exc
         cols = seen[keys]
         if isinstance(cols, SourceError):
-            yield Skipped(source, f"not a pg_stat_statements row: {cols.message}", "")
+            yield Skipped(source, "not a pg_stat_statements row", detail=cols.message)
         elif database is None or not cols.database or record.get(cols.database) == database:
             yield to_item(record, cols, source)
 
@@ -486,7 +486,7 @@ def _csv_records(text: str, path: Path) -> Iterator[Any]:
         except StopIteration:
             return
         except csv.Error as exc:
-            yield f"{path}:{line}", Skipped(f"{path}:{line}", f"unreadable CSV: {exc}", "")
+            yield f"{path}:{line}", Skipped(f"{path}:{line}", "unreadable CSV", detail=str(exc))
             line = reader.line_num + 1
             continue
         source = f"{path}:{line}"
@@ -510,7 +510,7 @@ def _json_records(text: str, path: Path) -> Iterator[tuple[str, Mapping[str, Any
                 try:
                     yield source, _record(json.loads(physical), source)
                 except json.JSONDecodeError as exc:
-                    yield source, Skipped(source, f"invalid JSON: {exc.msg}", physical[:200])
+                    yield source, Skipped(source, "invalid JSON", physical[:200], detail=exc.msg)
         return
     decoder = json.JSONDecoder()
     pos = len(text) - len(stripped) + 1
@@ -527,8 +527,8 @@ def _json_records(text: str, path: Path) -> Iterator[tuple[str, Mapping[str, Any
             value, pos = decoder.raw_decode(text, pos)
         except json.JSONDecodeError as exc:
             # The rest of an array cannot be framed any more.
-            yield source, Skipped(source, f"invalid JSON, the rest of the array is lost: "
-                                  f"{exc.msg}", text[pos:pos + 200])
+            yield source, Skipped(source, "invalid JSON, the rest of the array is lost",
+                                  text[pos:pos + 200], detail=exc.msg)
             return
         yield source, _record(value, source)
 

@@ -16,8 +16,8 @@ from typing import Any
 
 from pglast.parser import ParseError, parse_sql
 
-from ..errors import ConfigError, SourceError
 from ..model import Skipped, Statement
+from ..model.errors import ConfigError, SourceError
 from .open import HEAD_BYTES, Source, expand
 from .pg_log.aggregate import Aggregator
 from .pg_log.csvlog import ROW as CSV_ROW
@@ -65,7 +65,7 @@ def read_sources(paths: Iterable[str], options: SourceOptions | None = None,
         with Source(name, options.progress) as source:
             yield from _read_one(source, options, aggregator)
             if source.error is not None:
-                yield Skipped(source.display, source.error, "")
+                yield Skipped(source.display, source.error[0], detail=source.error[1])
         if aggregator.full:
             yield from aggregator.drain()
     yield from aggregator.drain()
@@ -162,7 +162,8 @@ def _read_one(source: Source, options: SourceOptions, aggregator: Aggregator,
         raw = source.read()
         text = raw.decode("utf-8", errors="replace")
         if "\ufffd" in text and b"\xef\xbf\xbd" not in raw:
-            yield Skipped(name, "invalid UTF-8: replaced with U+FFFD, statements still read", "")
+            yield Skipped(name, "invalid UTF-8",
+                          detail="replaced with U+FFFD, statements still read")
         yield from split_sql(text, name)
     elif kind == "pgss":
         # --- pg_stat_statements export (indexadvisor/ingest/pg_stat_statements.py) ---
@@ -170,7 +171,7 @@ def _read_one(source: Source, options: SourceOptions, aggregator: Aggregator,
             raise SourceError(f"{name}: read pg_stat_statements exports from a plain file")
         yield from _pgss().read_pgss_export(Path(source.name))
     elif kind == "binary":
-        yield Skipped(name, "binary file (NUL bytes), not a log or SQL", "")
+        yield Skipped(name, "binary file (NUL bytes), not a log or SQL")
     else:
         snippet = source.head[:80].decode("utf-8", errors="replace").split("\n")[0]
         yield Skipped(name, "not a PostgreSQL log, SQL file or pg_stat_statements export "

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from pglast.parser import ParseError, scan
 
-from ..errors import SourceError
 from ..model import Outcome, Skipped, Statement
+from ..model.errors import SourceError
 
 _CALLS = re.compile(r"--\s*(?:indexadvisor:\s*)?calls\s*[:=]\s*(\d+)", re.IGNORECASE)
 _COMMENTS = frozenset({"SQL_COMMENT", "C_COMMENT"})
@@ -36,7 +36,7 @@ def split_sql(text: str, source: str) -> list[Statement | Skipped]:
         begin = tokens[-1].end + 1 if tokens else 0
         tail_text = text[begin:].strip()
         line = text.count("\n", 0, begin + len(text[begin:]) - len(text[begin:].lstrip())) + 1
-        tail = Skipped(f"{source}:{line}", f"cannot be scanned: {exc.args[0]}", tail_text)
+        tail = Skipped(f"{source}:{line}", "cannot be scanned", tail_text, detail=str(exc.args[0]))
     out: list[Statement | Skipped] = []
     calls: int | None = None
     first: int | None = None
@@ -108,7 +108,7 @@ def read_sql_paths(paths: Iterable[str | Path]) -> Iterator[Statement | Skipped]
         except OSError as exc:
             raise SourceError(f"{file}: cannot read: {exc.strerror}") from None
         if b"\x00" in raw:
-            yield Skipped(str(file), "binary file (NUL bytes), not SQL", "")
+            yield Skipped(str(file), "binary file (NUL bytes), not SQL")
             continue
         try:
             text = raw.decode("utf-8")

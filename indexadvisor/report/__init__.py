@@ -1,24 +1,8 @@
-"""Renderers of an `Advice`: a rich table for people, versioned JSON for machines."""
+"""Renderers over values: the terminal table, the JSON contract and its loader, the ingest
+summary. They import `indexadvisor.model` only: a saved JSON renders with no database."""
 
-from __future__ import annotations
+from .advice_json import SCHEMA_VERSION, advice_from_dict, advice_to_dict, load_advice, render_json
+from .table import render_table
 
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from .json_report import SCHEMA_VERSION, advice_to_dict, render_json
-    from .table import render_table
-
-# Imported on first use, so that `report.ingest` does not load the advisor (see the package).
-_LAZY = {"SCHEMA_VERSION": ".json_report", "advice_to_dict": ".json_report",
-         "render_json": ".json_report", "render_table": ".table"}
-
-
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
-
-        return getattr(importlib.import_module(_LAZY[name], __name__), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-
-
-__all__ = ["SCHEMA_VERSION", "advice_to_dict", "render_json", "render_table"]
+__all__ = ["SCHEMA_VERSION", "advice_from_dict", "advice_to_dict", "load_advice", "render_json",
+           "render_table"]

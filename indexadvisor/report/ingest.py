@@ -15,9 +15,8 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from .. import __version__
-from ..collect import skip_category
-from ..model import Query, Workload
+from .._version import __version__
+from ..model import Query, Workload, short
 
 INGEST_SCHEMA_VERSION = 1
 EXAMPLES_PER_REASON = 5
@@ -37,7 +36,7 @@ def ingest_to_dict(workload: Workload, sources: Sequence[str]) -> dict[str, Any]
     """The summary as plain data, in the documented shape."""
     examples: dict[str, list[dict[str, str]]] = {}
     for s in workload.skipped:
-        bucket = examples.setdefault(skip_category(s.reason), [])
+        bucket = examples.setdefault(s.category, [])
         if len(bucket) < EXAMPLES_PER_REASON:
             bucket.append({"source": s.source, "reason": s.reason, "text": s.text[:500]})
     counts = dict(workload.skipped_counts)
@@ -82,10 +81,6 @@ def render_ingest_json(workload: Workload, sources: Sequence[str]) -> str:
     return json.dumps(ingest_to_dict(workload, sources), indent=2, ensure_ascii=False) + "\n"
 
 
-def _short(text: str, width: int = 90) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
-
 
 def _num(x: float | None, digits: int = 2) -> str:
     return "" if x is None else f"{x:,.{digits}f}"
@@ -114,7 +109,7 @@ def render_ingest_table(workload: Workload, console: Console, limit: int = 30) -
             if params else ""
         table.add_row(str(n), _num(q.total_time_ms), share, f"{q.calls:,}",
                       _num(q.mean_time_ms, 3), _num(q.max_time_ms, 3),
-                      Group(_short(q.text), Text(_short(f"{q.source}{extra}", 120), style="dim")))
+                      Group(short(q.text, 90), Text(short(f"{q.source}{extra}", 120), style="dim")))
     console.print(table)
     if workload.skipped_counts:
         skips = Table(title="Skipped", title_justify="left")
@@ -123,7 +118,7 @@ def render_ingest_table(workload: Workload, console: Console, limit: int = 30) -
         skips.add_column("examples")
         examples: dict[str, list[str]] = {}
         for s in workload.skipped:
-            examples.setdefault(skip_category(s.reason), []).append(s.source)
+            examples.setdefault(s.category, []).append(s.source)
         for reason, count in workload.skipped_counts:
             skips.add_row(reason, f"{count:,}", ", ".join(examples.get(reason, [])[:3]))
         console.print(skips)

@@ -7,10 +7,7 @@ from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
 
-from ..advise import Advice
-from ..config import format_size
-from ..dropsim import Verdict
-from ..model import Outcome
+from ..model import Advice, Outcome, Verdict, format_size, short
 
 _STYLE = {
     Outcome.IMPROVED: "green",
@@ -25,10 +22,6 @@ _STYLE = {
     Outcome.UNPARSEABLE: "red",
 }
 
-
-def _short(text: str, width: int = 70) -> str:
-    flat = " ".join(text.split())
-    return flat if len(flat) <= width else flat[: width - 1] + "…"
 
 
 def render_table(advice: Advice, console: Console) -> None:
@@ -80,11 +73,11 @@ def render_table(advice: Advice, console: Console) -> None:
                  f"{r.cost_before:,.0f} → {r.cost_after:,.0f}" if r.cost_after is not None
                  else f"{r.cost_before:,.0f}")
         verdicts.add_row(Text(r.outcome.value, style=_STYLE[r.outcome]), str(r.query.calls),
-                         costs, Group(_short(r.query.text), Text(
+                         costs, Group(short(r.query.text), Text(
                              f"{r.query.source}: {r.reason}", style="dim")))
     for s in advice.workload.skipped:
         verdicts.add_row(Text("skipped", style="red"), "", "",
-                         Group(_short(s.text) or "(no text)", Text(f"{s.source}: {s.reason}",
+                         Group(short(s.text) or "(no text)", Text(f"{s.source}: {s.reason}",
                                                                     style="dim")))
     console.print(verdicts)
 

@@ -1,13 +1,12 @@
 """Index selection algorithms, by name. Baselines (no index, every candidate) run beside any
-of them in `indexadvisor.advise`, so every result has bounds."""
+of them in the pipeline, so every result has bounds."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 
-from ..costing import CostedQuery, CostModel
-from ..model import Candidate
-from .greedy import Limits, Selection, Step, greedy
+from ..model import Candidate, CostedQuery, CostModel
+from .greedy import Limits, Selection, greedy
 
 Selector = Callable[
     [Sequence[CostedQuery], Sequence[Candidate], Mapping[Candidate, int], CostModel, Limits],
@@ -16,4 +15,4 @@ Selector = Callable[
 
 ALGORITHMS: dict[str, Selector] = {"greedy": greedy}
 
-__all__ = ["ALGORITHMS", "Limits", "Selection", "Selector", "Step", "greedy"]
+__all__ = ["ALGORITHMS", "Limits", "Selection", "Selector", "greedy"]

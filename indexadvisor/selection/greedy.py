@@ -15,22 +15,10 @@ import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from ..candidates import is_relevant
-from ..costing import CostedQuery, CostModel
-from ..model import Candidate
+from ..model import Candidate, CostedQuery, CostModel, SelectionStep, is_relevant
 
 SWAP_POOL = 12  # candidates left out that a swap may bring in: the best by gain per byte
 SWAP_ROUNDS = 4
-
-
-@dataclass(frozen=True)
-class Step:
-    """One accepted move, for the record (and the report)."""
-
-    added: Candidate  # for a pruning step: the index removed (extra_bytes < 0)
-    replaced: Candidate | None
-    gain: float
-    extra_bytes: int
 
 
 @dataclass(frozen=True)
@@ -38,7 +26,7 @@ class Selection:
     """The chosen configuration and how the search got there."""
 
     chosen: tuple[Candidate, ...]
-    steps: tuple[Step, ...]
+    steps: tuple[SelectionStep, ...]
     costs: Mapping[str, float]  # query key -> cost under `chosen`
     stop_reason: str
     rejected_write: frozenset[Candidate] = frozenset()  # reads gain, writes lose more
@@ -66,7 +54,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
     chosen: list[Candidate] = []
     current = {q.key: costs.cost(q, ()).cost for q in queries}
     used_bytes = 0
-    steps: list[Step] = []
+    steps: list[SelectionStep] = []
     write_losers: set[Candidate] = set()
     stale: dict[Candidate, float] = {c: math.inf for c in candidates if affects[c]}
     blocked: set[Candidate] = set()  # would gain, but over the budget or the count
@@ -77,11 +65,11 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
         """(net gain, replaced, extra bytes) of adding or widening into `cand`, if it pays."""
         replaced = next((old for old in chosen if old.is_prefix_of(cand)), None)
         extra = sizes[cand] - (sizes[replaced] if replaced else 0)
-        config = [c for c in chosen if c != replaced] + [cand]
+        configuration = [c for c in chosen if c != replaced] + [cand]
         gain = touched = 0.0
         for q in affects[cand]:  # a widened index has the same leading column
             before = current[q.key]
-            after = costs.cost(q, config).cost
+            after = costs.cost(q, configuration).cost
             gain += q.weight * (before - after)
             if after != before:  # the threshold is relative to what the move changes
                 touched += q.weight * before
@@ -129,7 +117,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
         chosen.append(cand)
         del stale[cand]
         used_bytes += extra
-        steps.append(Step(cand, replaced, gain, extra))
+        steps.append(SelectionStep(cand, replaced, gain, extra))
         for q in affects[cand]:
             current[q.key] = costs.cost(q, chosen).cost
         for other in stale:  # widening moves just got cheaper
@@ -137,13 +125,13 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
                 stale[other] = math.inf
                 blocked.discard(other)
     pruned = _prune(chosen, affects, costs, write, limits.min_gain)
-    steps += [Step(c, None, 0.0, -sizes[c]) for c in pruned]
+    steps += [SelectionStep(c, None, 0.0, -sizes[c]) for c in pruned]
     pool = sorted((c for c in paid if c not in chosen), key=lambda c: (-paid[c], c))
     swaps = _swap(chosen, pool[:SWAP_POOL], sizes, costs, affects, write, limits)
     if swaps:
         steps += swaps
         pruned = _prune(chosen, affects, costs, write, limits.min_gain)
-        steps += [Step(c, None, 0.0, -sizes[c]) for c in pruned]
+        steps += [SelectionStep(c, None, 0.0, -sizes[c]) for c in pruned]
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
     return Selection(tuple(chosen), tuple(steps), final, stop,
                      frozenset(write_losers - set(chosen)))
@@ -151,12 +139,12 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
 
 def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Candidate, int],
           costs: CostModel, affects: Mapping[Candidate, list[CostedQuery]],
-          write: Mapping[Candidate, float], limits: Limits) -> list[Step]:
+          write: Mapping[Candidate, float], limits: Limits) -> list[SelectionStep]:
     """Local improvement after the greedy pass: replace one chosen index by one of the best
     candidates left out (often one the budget blocked, or one whose worth only showed once
     others were in), whenever the workload, net of write costs, gets cheaper within the
     budget. Best swap per round, at most SWAP_ROUNDS rounds. Mutates `chosen`."""
-    steps: list[Step] = []
+    steps: list[SelectionStep] = []
     for _ in range(SWAP_ROUNDS):
         used = sum(sizes[c] for c in chosen)
         best: tuple[float, Candidate, Candidate] | None = None
@@ -176,7 +164,7 @@ def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Can
             break
         delta, out, inn = best
         chosen[chosen.index(out)] = inn
-        steps.append(Step(inn, out, delta, sizes[inn] - sizes[out]))
+        steps.append(SelectionStep(inn, out, delta, sizes[inn] - sizes[out]))
     return steps
 
 

@@ -173,8 +173,8 @@ class Batch:
         if max(map(len, texts)) > max_chars:
             keep = [i for i, t in enumerate(texts) if len(t) <= max_chars]
             for i in sorted(set(range(len(texts))) - set(keep)):
-                skip(Skipped(f"{path}:{self.lines[i]}", f"statement too long: {len(texts[i]):,} "
-                             f"characters (limit {max_chars:,})", texts[i][:200] + "…"))
+                skip(Skipped(f"{path}:{self.lines[i]}", "statement too long", texts[i][:200] + "…",
+                             detail=f"{len(texts[i]):,} characters (limit {max_chars:,})"))
             columns = tuple([col[i] for i in keep] for col in columns)  # type: ignore[assignment]
         aggregator.add_bulk(*columns, path, self.user_end, self.db_end)
         return len(columns[0])
@@ -215,9 +215,9 @@ class ExecBatch:
         if order and max(len(texts[i]) for i in order) > max_chars:
             for i in order:
                 if len(texts[i]) > max_chars:
-                    self.skip(Skipped(f"{self.path}:{self.lines[i]}", f"statement too long: "
-                                      f"{len(texts[i]):,} characters (limit {max_chars:,})",
-                                      texts[i][:200] + "…"))
+                    self.skip(Skipped(f"{self.path}:{self.lines[i]}", "statement too long",
+                                      texts[i][:200] + "…", detail=f"{len(texts[i]):,} "
+                                      f"characters (limit {max_chars:,})"))
             order = [i for i in order if len(texts[i]) <= max_chars]
         if order:
             aggregator.add_executes(self, order)

@@ -67,8 +67,9 @@ def decode(piece: bytes, path: str, first_line: int) -> tuple[str, list[Skipped]
         try:
             raw.decode("utf-8")
         except UnicodeDecodeError:
-            notes.append(Skipped(f"{path}:{first_line + n}", "invalid UTF-8: replaced with "
-                                 "U+FFFD, the record is still read", "", Outcome.NOT_ADVISED))
+            notes.append(Skipped(f"{path}:{first_line + n}", "invalid UTF-8", "",
+                                 Outcome.NOT_ADVISED,
+                                 "replaced with U+FFFD, the record is still read"))
     return piece.decode("utf-8", errors="replace"), notes
 
 
@@ -92,8 +93,8 @@ def chunks(stream: BinaryIO, path: str, boundary: Boundary, skipped: list[Skippe
         buf += data
         cut = boundary(buf)
         if not discarding and cut < 0 and len(buf) > MAX_RECORD_BYTES:
-            skipped.append(Skipped(f"{path}:{line}", f"record too long: more than "
-                                   f"{MAX_RECORD_BYTES:,} bytes, not read", ""))
+            skipped.append(Skipped(f"{path}:{line}", "record too long",
+                                   detail=f"more than {MAX_RECORD_BYTES:,} bytes, not read"))
             discarding = True
         if discarding:
             m = following.search(buf, 0, max(0, len(buf) - 40)) if cut >= 0 else None

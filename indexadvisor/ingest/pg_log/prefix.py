@@ -11,7 +11,7 @@ stop there). The prefix must carry a time escape (%t, %m, %n) and a process esca
 >>> compile_prefix("%u@%d ")
 Traceback (most recent call last):
 ...
-indexadvisor.errors.ConfigError: log_line_prefix '%u@%d ' has no time escape (%t, %m or %n)
+indexadvisor.model.errors.ConfigError: log_line_prefix '%u@%d ' has no time escape (%t, %m or %n)
 hint: durations and --since/--until need a timestamp on every line
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ...errors import ConfigError
+from ...model.errors import ConfigError
 
 DEBIAN = "%m [%p] %q%u@%d "
 VANILLA = "%m [%p] "

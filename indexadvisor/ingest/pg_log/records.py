@@ -233,8 +233,9 @@ class Assembler:
             return
         source = f"{self.path}:{event.line}"
         if len(event.text) > MAX_STATEMENT_CHARS:
-            self.skip(Skipped(source, f"statement too long: {len(event.text):,} characters "
-                              f"(limit {MAX_STATEMENT_CHARS:,})", event.text[:200] + "…"))
+            limit = f"{len(event.text):,} characters (limit {MAX_STATEMENT_CHARS:,})"
+            self.skip(Skipped(source, "statement too long", event.text[:200] + "…",
+                              detail=limit))
             return
         self.statements += 1
         self.aggregator.add(event.text, event.duration, event.ts, event.user, event.db,

@@ -1,0 +1,73 @@
+"""`indexadvisor advise`: recommend indexes for a workload against a database or a sandbox."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..model.errors import ConfigError, SourceError
+from .app import advice_options, cli, reading, source_options
+from .console import err, progress_display
+from .output import emit
+from .settings import load_config
+from .workload import read_workload
+
+
+@cli.command("advise")
+@click.argument("sources", nargs=-1)
+@click.option("--dsn", help="Target database (libpq string or URL); also INDEXADVISOR_DSN. "
+              "Only EXPLAIN runs there, in read-only transactions.")
+@click.option("--pg-stat-statements", "pgss", is_flag=True,
+              help="Also take the workload from the target's pg_stat_statements (needs --dsn).")
+@click.option("--schema", "schema_files", multiple=True,
+              type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="Without --dsn: SQL files (schema, data) to load into a sandbox first.")
+@click.option("--sandbox", "backend", type=click.Choice(["auto", "local", "docker"]),
+              default="auto", show_default=True, help="Sandbox backend when there is no DSN.")
+@click.option("--create-extension", is_flag=True,
+              help="Run CREATE EXTENSION hypopg on the target if it is missing (a write).")
+@click.option("--statement-timeout", type=click.IntRange(min=1), help="Milliseconds per EXPLAIN.")
+@advice_options
+@source_options
+def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
+               schema_files: tuple[Path, ...], backend: str, create_extension: bool,
+               statement_timeout: int | None, budget: int | None, max_indexes: int | None,
+               max_width: int | None, fmt: str, output: Path | None, **options: Any) -> None:
+    """Recommend indexes for the statements in SOURCES (.sql files, PostgreSQL logs,
+    pg_stat_statements exports, directories of them, compressed or not, '-' for stdin)."""
+    from ..db.connect import Guards, resolve_dsn
+    from ..db.target import Script, open_target
+    from ..pipeline.advise import advise
+
+    config = load_config().with_options(budget_bytes=budget, max_indexes=max_indexes,
+                                        max_width=max_width,
+                                        statement_timeout_ms=statement_timeout)
+    target = resolve_dsn(dsn)
+    if pgss and target is None:
+        raise ConfigError("--pg-stat-statements reads the target database's statistics",
+                          hint="give --dsn (or INDEXADVISOR_DSN)")
+    if not sources and not pgss:
+        raise ConfigError("nothing to advise on",
+                          hint="give .sql files, logs or exports, or --pg-stat-statements")
+    source_opts, keep = reading(**options)
+    if pgss:
+        source_opts = replace(source_opts, pgss_dsn=target)
+    workload = read_workload(sources, source_opts, keep)
+    scripts = [Script(_read(path), str(path)) for path in schema_files]
+    guards = Guards(config.statement_timeout_ms, config.lock_timeout_ms)
+    with open_target(target, scripts, guards=guards, backend=backend,
+                     create_hypopg=create_extension,
+                     say=lambda m: err.print(f"[dim]{m}[/dim]")) as db, \
+            progress_display() as progress:
+        advice = advise(workload, db.conn, config, progress, sandbox=db.sandbox)
+    emit(advice, fmt, output)
+
+
+def _read(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SourceError(f"{path}: cannot read: {exc}") from None

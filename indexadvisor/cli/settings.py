@@ -1,0 +1,49 @@
+"""Defaults from the nearest pyproject.toml's ``[tool.indexadvisor]``; unknown keys are errors.
+
+>>> config_from_mapping({"budget": "1GB", "max-width": 2}).budget_bytes
+1000000000
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from ..model import AdvisorConfig, parse_size
+from ..model.errors import ConfigError
+
+
+def load_config(start: Path | None = None) -> AdvisorConfig:
+    """Settings from the nearest pyproject.toml's [tool.indexadvisor]; unknown keys are errors."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        file = folder / "pyproject.toml"
+        if file.is_file():
+            try:
+                data = tomllib.loads(file.read_text(encoding="utf-8"))
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+                raise ConfigError(f"{file}: {exc}") from None
+            section = data.get("tool", {}).get("indexadvisor", {})
+            return config_from_mapping(section, str(file))
+    return AdvisorConfig()
+
+
+def config_from_mapping(section: dict[str, Any], where: str = "config") -> AdvisorConfig:
+    """Build a config from a [tool.indexadvisor] table."""
+    known = {f.name for f in fields(AdvisorConfig)}
+    values: dict[str, Any] = {}
+    for raw_key, value in section.items():
+        key = raw_key.replace("-", "_")
+        if key == "budget":
+            values["budget_bytes"] = parse_size(value)
+        elif key in known:
+            values[key] = value
+        else:
+            raise ConfigError(f"{where}: unknown key {raw_key!r} in [tool.indexadvisor]",
+                              hint="known keys: budget, " + ", ".join(sorted(known)))
+    try:
+        return AdvisorConfig(**values)
+    except TypeError as exc:
+        raise ConfigError(f"{where}: {exc}") from None

@@ -1,0 +1,80 @@
+"""Frozen settings of one run (read from the command line and pyproject.toml by `cli.settings`).
+
+>>> parse_size("500MB"), parse_size("1.5 GiB"), parse_size("2048")
+(500000000, 1610612736, 2048)
+>>> format_size(1536)
+'1.5 KiB'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import Any
+
+from .errors import ConfigError
+
+_UNITS = {
+    "": 1, "b": 1,
+    "kb": 10**3, "mb": 10**6, "gb": 10**9, "tb": 10**12,
+    "k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40,
+    "kib": 2**10, "mib": 2**20, "gib": 2**30, "tib": 2**40,
+}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$", re.IGNORECASE)
+
+
+def parse_size(text: str | int) -> int:
+    """Bytes from `500MB`, `1.5GiB`, `2g`, `1048576` (SI and binary units)."""
+    if isinstance(text, int):
+        return text
+    match = _SIZE.match(text)
+    unit = match.group(2).lower() if match else None
+    if not match or unit not in _UNITS:
+        raise ConfigError(f"invalid size {text!r}", hint="use e.g. 500MB, 2GB, 1.5GiB or bytes")
+    return int(float(match.group(1)) * _UNITS[unit])
+
+
+def format_size(n: float) -> str:
+    """Human-readable binary size."""
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if abs(n) < 1024 or unit == "TiB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
+        n /= 1024
+    raise AssertionError("unreachable")
+
+
+@dataclass(frozen=True)
+class AdvisorConfig:
+    """Everything that steers one run of the advisor."""
+
+    budget_bytes: int | None = None
+    max_indexes: int | None = None
+    max_width: int = 3
+    min_gain: float = 0.01  # a move must save this fraction of the affected queries' cost
+    min_improvement: float = 0.05  # a query counts as improved from this saving on
+    algorithm: str = "greedy"
+    partial: bool = True  # propose partial indexes for repeated selective filters
+    covering: bool = True  # propose INCLUDE variants for index-only scans
+    # Write counters (pg_stat_user_tables) stand in for the writes of tables the workload does
+    # not write: one counted row weighs as this many rows of the workload's calls, on top of
+    # the ratio of the two windows where both are known (writes.counter_loads). 1.0 assumes
+    # the workload's calls and the counters cover the same time; 0 ignores the counters.
+    counter_weight: float = 1.0
+    statement_timeout_ms: int = 30_000
+    lock_timeout_ms: int = 1_000
+
+    def __post_init__(self) -> None:
+        if self.max_width < 1:
+            raise ConfigError("max_width must be at least 1")
+        if self.budget_bytes is not None and self.budget_bytes < 0:
+            raise ConfigError("budget must not be negative")
+        if self.max_indexes is not None and self.max_indexes < 0:
+            raise ConfigError("max_indexes must not be negative")
+        if self.counter_weight < 0:
+            raise ConfigError("counter_weight must not be negative")
+        if not 0 <= self.min_gain < 1 or not 0 <= self.min_improvement < 1:
+            raise ConfigError("min_gain and min_improvement are fractions in [0, 1)")
+
+    def with_options(self, **options: Any) -> AdvisorConfig:
+        """A copy with the given options set (None means: keep)."""
+        return replace(self, **{k: v for k, v in options.items() if v is not None})

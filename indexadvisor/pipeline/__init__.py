@@ -1,0 +1,1 @@
+"""The advisor pipeline: `advise()` and its stages, each frozen values in and out."""

@@ -1,0 +1,113 @@
+"""The advisor as a short sequence of named stages, each taking and returning frozen values:
+
+    catalog -> analysis -> proposals -> baseline -> pool -> choice -> drops -> verdicts
+
+Every query leaves with exactly one `Outcome` and a reason a DBA can act on (`verdicts`).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from .._version import __version__
+from ..analyze.gin import query_gin_uses
+from ..candidates.gin import gin_note, gin_proposals
+from ..catalog.read import read_catalog
+from ..drops.price import advise_drops
+from ..explain.costs import CachedCosts
+from ..explain.hypo import HypoSession
+from ..model import Advice, AdvisorConfig, CostedQuery, Counters, Workload
+from .analysis import analyze_workload
+from .baseline import Baseline, cost_baseline
+from .choice import Choice, check_algorithm, choose
+from .pool import build_pool
+from .proposals import propose, refuse
+from .verdicts import Costs, Facts, decide
+
+if TYPE_CHECKING:
+    import psycopg
+
+
+def advise(workload: Workload, conn: psycopg.Connection,
+           config: AdvisorConfig | None = None,
+           progress: Callable[[str], None] | None = None, *, sandbox: bool = False) -> Advice:
+    """Run the whole advisor on `workload` against the database behind `conn`.
+
+    `conn` must be a connection from `indexadvisor.db.connect.connect` (read-only, guarded);
+    nothing is written to the database. `progress` is told the stage being worked on.
+    `sandbox=True` only when `conn` is a throwaway database we created: drop advice may then
+    simulate a DROP INDEX in a rolled-back transaction there.
+    """
+    config = config or AdvisorConfig()
+    say = progress or (lambda _message: None)
+    check_algorithm(config)
+    started = time.perf_counter()
+    say("reading the catalog")
+    catalog = read_catalog(conn)
+    say(f"analyzing {len(workload.queries)} queries")
+    analyzed = analyze_workload(workload, catalog)
+    proposals = propose(analyzed, catalog, config)
+    with HypoSession(conn, catalog) as session:
+        costs = CachedCosts(session)
+        proposals = refuse(proposals, session)
+        say(f"costing {len(analyzed.reads)} queries without new indexes")
+        baseline = cost_baseline(analyzed, costs)
+        say(f"sizing {len(proposals.candidates)} candidate indexes")
+        pool = build_pool(proposals, baseline, catalog, session, config, workload,
+                          sandbox=sandbox)
+        say(f"selecting among {len(pool.candidates)} candidates ({config.algorithm})")
+        choice = choose(baseline, pool, costs, catalog, config)
+        say("pricing index drops")
+        drops = advise_drops(costs, catalog, [item.costed for item in baseline.reads],
+                             [r.candidate for r in choice.recommendations], sandbox=sandbox,
+                             tables={item.key: item.analysis.tables for item in baseline.reads},
+                             loads=pool.loads)
+        measured = {item.key: _costs(item.costed, costs, baseline, choice)
+                    for item in baseline.reads}
+
+    gin = {item.key: query_gin_uses(item.query, analyzed.schema) for item in analyzed.reads}
+    not_costed = gin_proposals(gin, catalog)
+    chosen = choice.selection
+    facts = {}
+    for query in workload.queries:
+        key = query.fingerprint
+        problem = baseline.problems.get(key) or analyzed.problems.get(key)
+        proposed = proposals.fresh.get(key, ())
+        facts[key] = Facts(
+            query, problem=problem, costs=measured.get(key),
+            proposed=proposed, covered=tuple(proposals.covered.get(key, {}).values()),
+            refused=proposals.refused_for(key),
+            write_losers=tuple(sorted(c.label for c in proposed if c in chosen.rejected_write)),
+            stop_reason=chosen.stop_reason, gin_note=gin_note(not_costed, key),
+            values_note=baseline.notes.get(key, ""))
+    return Advice(
+        tool_version=__version__,
+        server_version=catalog.server_version,
+        server_version_num=catalog.server_version_num,
+        hypopg_version=catalog.hypopg_version or "",
+        config=config,
+        workload=workload,
+        results=tuple(decide(facts[q.fingerprint], config) for q in workload.queries),
+        recommendations=choice.recommendations,
+        bounds=choice.bounds,
+        selection_stop=chosen.stop_reason,
+        counters=Counters(costs.explain_calls, costs.requests, costs.hits,
+                          time.perf_counter() - started),
+        steps=chosen.steps,
+        drops=drops,
+        not_costed=not_costed,
+    )
+
+
+def _costs(query: CostedQuery, costs: CachedCosts, baseline: Baseline, choice: Choice) -> Costs:
+    """A costable query's costs and plans before and with the recommended set."""
+    key = query.key
+    final = choice.final[key]
+    new = {r.candidate for r in choice.recommendations if key in r.queries}
+    labels = tuple(sorted(c.label for c in final.used | new))
+    before = costs.plan(query, ())
+    after = costs.plan(query, choice.selection.chosen)
+    return Costs(baseline.base[key], final.cost, choice.best[key], labels, final.existing,
+                 before, after if after != before else None)

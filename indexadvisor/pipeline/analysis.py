@@ -1,0 +1,121 @@
+"""Stage 1, analysis: every query of the workload parsed, its columns resolved, and sorted into
+what is advised on (reads), what only weighs as write load, and what stops here (with why).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+import pglast
+
+from ..analyze import Analysis, SchemaMap, analyze
+from ..analyze.params import Binding, catalog_stats, param_uses, synthesize
+from ..catalog import Catalog
+from ..model import LEADING, CostedQuery, Outcome, Query, TableName, Workload
+from ..sql.parse import StatementError, parse_statement
+
+WRITE_KINDS = frozenset({"insert", "update", "delete", "merge"})
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a query stops before costing, or why its costing failed."""
+
+    outcome: Outcome
+    reason: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """A statement the advisor costs: to advise on it, or to weigh its writes."""
+
+    query: Query
+    analysis: Analysis
+    costed: CostedQuery
+    kind: str  # select, insert, update, delete, merge
+    binding: Binding | None = None  # pg_stats values for its $n when none were captured
+    values_note: str = ""  # how its $n were costed, said in its reason
+
+    @property
+    def key(self) -> str:
+        return self.query.fingerprint
+
+
+@dataclass(frozen=True)
+class Analyzed:
+    """The workload after analysis."""
+
+    reads: tuple[Item, ...]  # advised on (SELECT, UPDATE, DELETE, ...)
+    writes: tuple[Item, ...]  # write statements, weighed as index maintenance
+    problems: Mapping[str, Problem]  # query key -> why it stops here
+    schema: SchemaMap
+
+
+def analyze_workload(workload: Workload, catalog: Catalog) -> Analyzed:
+    """Analyze every query; sort it into reads, writes and problems."""
+    schema = SchemaMap(tables=catalog.schema_columns, search_path=catalog.search_path)
+    reads: list[Item] = []
+    writes: list[Item] = []
+    problems: dict[str, Problem] = {}
+    for query in workload.queries:
+        problem, item = analyze_query(query, schema, catalog)
+        if item is not None and item.kind in WRITE_KINDS:
+            writes.append(item)
+        if problem is not None:
+            problems[query.fingerprint] = problem
+        elif item is not None:
+            reads.append(item)
+    return Analyzed(tuple(reads), tuple(writes), problems, schema)
+
+
+def analyze_query(query: Query, schema: SchemaMap, catalog: Catalog | None = None,
+                  ) -> tuple[Problem | None, Item | None]:
+    """Analyze one query, or say why it cannot be advised on. A `$n` statement without
+    captured parameters gets values from pg_stats (analyze.params) when `catalog` is given.
+    A plain INSERT has both: nothing to advise, but write load."""
+    try:
+        parsed = parse_statement(query.text)
+        analysis = analyze(query.text, schema)
+    except StatementError as exc:  # collect already filtered these; kept for direct callers
+        return Problem(Outcome.UNPARSEABLE, exc.message), None
+    if analysis.unknown_tables:
+        names = ", ".join(analysis.unknown_tables)
+        path = ", ".join(schema.search_path)
+        return Problem(Outcome.UNKNOWN_TABLE,
+                       f"not in the database: {names} (search_path: {path})"), None
+    if not analysis.tables:
+        return Problem(Outcome.NOT_ADVISED, "reads no table"), None
+    sample = query.samples[0] if query.samples else None
+    params = sample.params if sample is not None and sample.params else None
+    binding = None
+    if params is None and parsed.param_count > 0 and catalog is not None:
+        binding = synthesize(param_uses(query.text, schema), parsed.param_count,
+                             catalog_stats(catalog))
+        params = binding.params
+    leading = frozenset((u.table, u.column) for u in analysis.uses if u.kind in LEADING)
+    costed = CostedQuery(query, query.text, parsed.param_count, params, leading)
+    item = Item(query, analysis, costed, parsed.kind, binding)
+    if parsed.kind == "insert" and not leading:
+        return Problem(Outcome.NOT_ADVISED,
+                       "INSERT without a query part: nothing to index; counted as write load "
+                       "on every index of its table"), item
+    return None, item
+
+
+def without_values(item: Item, note: str) -> Item:
+    """The item costed with a generic plan instead of its pg_stats values."""
+    return replace(item, costed=replace(item.costed, params=None), values_note=note)
+
+
+def delete_target(item: Item) -> list[TableName]:
+    """The table a DELETE removes rows from (not its USING tables)."""
+    try:
+        stmt = pglast.parse_sql(item.query.text)[0].stmt
+    except pglast.parser.ParseError:
+        return []
+    relation = getattr(stmt, "relation", None)
+    if not isinstance(stmt, pglast.ast.DeleteStmt) or relation is None:
+        return []
+    return [t for t in item.analysis.tables if t.name == relation.relname
+            and relation.schemaname in (None, t.schema)][:1]

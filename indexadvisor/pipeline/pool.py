@@ -1,0 +1,50 @@
+"""Stage 4, the candidate pool: the candidates some costable query can use (not only the
+query that proposed them), their sizes, and what each costs to keep up under the workload's
+writes (the workload's own, else the tables' write counters).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from ..candidates.sizes import candidate_btree_size
+from ..catalog import Catalog
+from ..explain.hypo import HypoSession
+from ..model import AdvisorConfig, Candidate, Workload, WriteOverhead, is_relevant
+from ..selection.writes import WriteLoad, counter_loads, table_writes, write_overhead
+from .baseline import Baseline
+from .proposals import Proposals
+
+
+@dataclass(frozen=True)
+class Pool:
+    """What the selection chooses from."""
+
+    candidates: tuple[Candidate, ...]
+    sizes: Mapping[Candidate, int]
+    writes: Mapping[Candidate, WriteOverhead]  # maintenance cost, by cause
+    loads: tuple[WriteLoad, ...]  # the write load it was priced with
+
+    @property
+    def write_cost(self) -> dict[Candidate, float]:
+        return {c: detail.total for c, detail in self.writes.items()}
+
+
+def build_pool(proposals: Proposals, baseline: Baseline, catalog: Catalog,
+               session: HypoSession, config: AdvisorConfig, workload: Workload, *,
+               sandbox: bool) -> Pool:
+    """Relevant candidates, sized (our btree model, else HypoPG's estimate) and priced."""
+    candidates = [c for c in proposals.candidates
+                  if any(is_relevant(c, item.costed.leading) for item in baseline.reads)]
+    sizes = {c: candidate_btree_size(c, catalog, proposals.fractions.get(c, 1.0))
+             or session.size(c) for c in candidates}
+    loads = list(baseline.loads)
+    if not sandbox:  # a sandbox's counters only count our own data load
+        loads += counter_loads(catalog, loads, config.counter_weight, workload)
+    parents = {name: table.parent for name, table in catalog.tables.items()
+               if table.parent is not None}
+    tables = table_writes(catalog)
+    writes = {c: write_overhead(c, loads, tables, parents,
+                                share=proposals.fractions.get(c, 1.0)) for c in candidates}
+    return Pool(tuple(candidates), sizes, writes, tuple(loads))

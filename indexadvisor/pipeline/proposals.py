@@ -1,0 +1,72 @@
+"""Stage 2, proposals: each query's candidate indexes (btree keys, covering, partial, BRIN,
+hash), split from those an existing index already covers; then the ones the server refuses to
+create (an expression that is not IMMUTABLE) taken out, with why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+
+from ..candidates.btree import query_candidates
+from ..candidates.covering import covering_candidates
+from ..candidates.existing import distinct_map, filter_existing
+from ..candidates.methods import method_candidates
+from ..candidates.partial import partial_candidates, partial_filters
+from ..catalog import Catalog
+from ..explain.hypo import HypoSession
+from ..model import AdvisorConfig, Candidate
+from .analysis import Analyzed
+
+
+@dataclass(frozen=True)
+class Proposals:
+    """Per query (by key): new candidates and those existing indexes cover."""
+
+    fresh: Mapping[str, tuple[Candidate, ...]]
+    covered: Mapping[str, Mapping[Candidate, str]]  # candidate -> the existing index
+    fractions: Mapping[Candidate, float]  # partial candidates: share of rows they hold
+    refused: Mapping[Candidate, str]  # candidates the server would not create, and why
+    first: Mapping[str, tuple[Candidate, ...]]  # fresh, before refusals
+
+    @property
+    def candidates(self) -> list[Candidate]:
+        """Every distinct fresh candidate, sorted."""
+        return sorted({c for cands in self.fresh.values() for c in cands})
+
+    def refused_for(self, key: str) -> dict[Candidate, str]:
+        return {c: self.refused[c] for c in self.first.get(key, ()) if c in self.refused}
+
+
+def propose(analyzed: Analyzed, catalog: Catalog, config: AdvisorConfig) -> Proposals:
+    """Candidate indexes for every query advised on (pure)."""
+    distinct = distinct_map(catalog)
+    fresh: dict[str, tuple[Candidate, ...]] = {}
+    covered: dict[str, Mapping[Candidate, str]] = {}
+    fraction: dict[Candidate, float] = {}
+    for item in analyzed.reads:
+        keys = query_candidates(item.analysis.uses, distinct, max_width=config.max_width)
+        filters = (partial_filters(item.query.samples, analyzed.schema, catalog)
+                   if config.partial else [])
+        partials = partial_candidates(keys, filters)
+        for cand in partials:
+            fraction[cand] = min(f.fraction for f in filters if f.where == cand.where)
+        if config.covering:
+            keys += covering_candidates(keys, item.analysis.uses, catalog)
+        keys += partials
+        keys += method_candidates(item.analysis.uses, catalog)
+        new, existing = filter_existing(keys, catalog)
+        fresh[item.key] = tuple(new)
+        covered[item.key] = existing
+    return Proposals(fresh, covered, fraction, {}, dict(fresh))
+
+
+def refuse(proposals: Proposals, session: HypoSession) -> Proposals:
+    """Proposals without the candidates the server refuses (each expression key tried once)."""
+    refused = session.refused(proposals.candidates)
+    if not refused:
+        return proposals
+    fresh = {key: tuple(c for c in cands if c not in refused)
+             for key, cands in proposals.fresh.items()}
+    return replace(proposals, fresh=fresh, refused=refused)
+
