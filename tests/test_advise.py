@@ -193,3 +193,16 @@ def test_a_saved_advice_renders_like_the_live_one(shop: str, workload_file: Path
         return console.export_text()
 
     assert table(again) == table(advice)
+
+
+def test_selection_steps_trace_the_cost_curve(shop: str, workload_file: Path) -> None:
+    """Each accepted move is a point (bytes, workload cost); the last is the advice."""
+    with connect(shop) as conn:
+        advice = advise(load_workload([str(workload_file)]), conn)
+    steps = advice.steps
+    assert steps and advice.recommendations
+    adds = [s for s in steps if s.extra_bytes > 0 and s.replaced is None]
+    assert all(later.cost_after < earlier.cost_after for earlier, later in zip(adds, adds[1:]))
+    assert steps[-1].bytes_after == advice.index_bytes
+    assert steps[-1].cost_after == pytest.approx(advice.cost_after, rel=1e-9)
+    assert steps[0].cost_after < advice.bounds.no_index

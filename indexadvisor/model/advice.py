@@ -98,12 +98,17 @@ class Bounds:
 @dataclass(frozen=True)
 class SelectionStep:
     """One accepted move of the selection: an index added (or a chosen one widened into it,
-    `replaced`), removed by pruning (`extra_bytes` < 0), or swapped in for `replaced`."""
+    `replaced`), removed by pruning (`extra_bytes` < 0), or swapped in for `replaced`.
+
+    `cost_after` and `bytes_after` place the move on the cost-vs-bytes curve: the workload's
+    calls-weighted read cost and the bytes of the chosen set once it is made."""
 
     added: Candidate
     replaced: Candidate | None
     gain: float  # net calls-weighted saving of the move (reads saved minus write cost)
     extra_bytes: int
+    cost_after: float = 0.0
+    bytes_after: int = 0
 
 
 @dataclass(frozen=True)

@@ -157,7 +157,8 @@ def _candidate(c: Candidate) -> dict[str, Any]:
 def _step(s: SelectionStep) -> dict[str, Any]:
     return {"added": _candidate(s.added), "added_label": s.added.label,
             "replaced": None if s.replaced is None else _candidate(s.replaced),
-            "gain": _round(s.gain), "extra_bytes": s.extra_bytes}
+            "gain": _round(s.gain), "extra_bytes": s.extra_bytes,
+            "cost_after": _round(s.cost_after), "bytes_after": s.bytes_after}
 
 
 def _not_costed(n: NotCosted) -> dict[str, Any]:
@@ -288,7 +289,8 @@ def _advice(doc: Mapping[str, Any]) -> Advice:
         steps=tuple(SelectionStep(_load_candidate(s["added"]),
                                   None if s["replaced"] is None
                                   else _load_candidate(s["replaced"]),
-                                  float(s["gain"]), int(s["extra_bytes"]))
+                                  float(s["gain"]), int(s["extra_bytes"]),
+                                  float(s["cost_after"]), int(s["bytes_after"]))
                     for s in doc["steps"]),
         drops=tuple(_load_drop(d) for d in doc["drops"]),
         not_costed=tuple(NotCosted(TableName.parse(n["table"]), n["column"], n["method"],

@@ -117,24 +117,61 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
         chosen.append(cand)
         del stale[cand]
         used_bytes += extra
-        steps.append(SelectionStep(cand, replaced, gain, extra))
         for q in affects[cand]:
             current[q.key] = costs.cost(q, chosen).cost
+        steps.append(SelectionStep(cand, replaced, gain, extra,
+                                   sum(q.weight * current[q.key] for q in queries), used_bytes))
         for other in stale:  # widening moves just got cheaper
             if cand.is_prefix_of(other):
                 stale[other] = math.inf
                 blocked.discard(other)
+    placed = _Curve(queries, costs, sizes)
+    before = list(chosen)
     pruned = _prune(chosen, affects, costs, write, limits.min_gain)
-    steps += [SelectionStep(c, None, 0.0, -sizes[c]) for c in pruned]
+    steps += placed.removals(before, pruned)
     pool = sorted((c for c in paid if c not in chosen), key=lambda c: (-paid[c], c))
+    before = list(chosen)
     swaps = _swap(chosen, pool[:SWAP_POOL], sizes, costs, affects, write, limits)
     if swaps:
-        steps += swaps
+        steps += placed.swaps(before, swaps)
+        before = list(chosen)
         pruned = _prune(chosen, affects, costs, write, limits.min_gain)
-        steps += [SelectionStep(c, None, 0.0, -sizes[c]) for c in pruned]
+        steps += placed.removals(before, pruned)
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
     return Selection(tuple(chosen), tuple(steps), final, stop,
                      frozenset(write_losers - set(chosen)))
+
+
+class _Curve:
+    """Places the pruning and swap moves on the cost-vs-bytes curve (configurations the
+    search costed already: cache hits, no EXPLAIN)."""
+
+    def __init__(self, queries: Sequence[CostedQuery], costs: CostModel,
+                 sizes: Mapping[Candidate, int]) -> None:
+        self.queries, self.costs, self.sizes = queries, costs, sizes
+
+    def point(self, configuration: Sequence[Candidate]) -> tuple[float, int]:
+        cost = sum(q.weight * self.costs.cost(q, configuration).cost for q in self.queries)
+        return cost, sum(self.sizes[c] for c in configuration)
+
+    def removals(self, chosen: Sequence[Candidate],
+                 removed: Sequence[Candidate]) -> list[SelectionStep]:
+        out = []
+        left = list(chosen)
+        for cand in removed:
+            left.remove(cand)
+            out.append(SelectionStep(cand, None, 0.0, -self.sizes[cand], *self.point(left)))
+        return out
+
+    def swaps(self, chosen: Sequence[Candidate],
+              moves: Sequence[SelectionStep]) -> list[SelectionStep]:
+        out = []
+        now = list(chosen)
+        for step in moves:
+            now = [step.added if c == step.replaced else c for c in now]
+            out.append(SelectionStep(step.added, step.replaced, step.gain, step.extra_bytes,
+                                     *self.point(now)))
+        return out
 
 
 def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Candidate, int],
