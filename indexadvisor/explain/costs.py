@@ -1,26 +1,41 @@
-"""What-if costs with a cache keyed by (query, the candidates relevant to it), and the plans a
-report shows.
+"""What-if costs with a cache keyed by (query, the candidates relevant to it), costs derived
+without EXPLAIN where the planner's own answers allow it, EXPLAINs spread over several HypoPG
+sessions, and the plans a report shows.
 
 A query's cost under a configuration depends only on the candidates that can touch its plan,
-so two configurations that agree on those share one EXPLAIN. The counters are reported.
+so two configurations that agree on those share one EXPLAIN.
 
-Costs are kept for every configuration asked about (a few numbers each). Plans are kept as the
-JSON text the server sent, parsed only when a report asks for one (`plan`): the no-new-index
-plan of every query always, the others up to `plan_bytes` of text, least recently used first
-out. A plan asked for after it was let go is planned again, and counted (`replanned`).
+**Derivation.** The planner is a cost minimiser over the indexes it is offered: if the plan
+under a configuration C reads only the subset U of C, that plan is available under every S
+with U <= S <= C, and nothing better is (S offers less than C), so cost(S) = cost(C). Entries
+whose plan leaves some of C unused are kept as sources; a miss that lies between a source's U
+and C is answered from it, and counted (`derived`).
+
+**Parallel sessions.** `prefetch` takes the cost look-ups a search is about to make and sends
+the misses to every session at once (one thread per session, each its own connection and its
+own hypothetical indexes); the search then reads them from the cache in its own order, so it
+decides exactly as it would serially.
+
+Costs are kept for every configuration asked about. Plans are kept as the JSON text the server
+sent, parsed only when a report asks for one (`plan`): the no-new-index plan of every query
+always, the others up to `plan_bytes` of text, least recently used first out. A plan asked for
+after it was let go is planned again, and counted (`replanned`).
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from collections.abc import Iterable, Iterator, Mapping
+from collections import Counter, OrderedDict
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from ..model import Candidate, Cost, CostedQuery, Plan, is_relevant
+from .errors import StatementNotCostable
 from .hypo import HypoSession
 
 DEFAULT_PLAN_BYTES = 64 << 20
+MAX_SOURCES = 24  # derivation sources kept per query (the newest)
 
 _Key = tuple[str, frozenset[Candidate]]
 
@@ -35,63 +50,149 @@ def _index_names(node: Mapping[str, Any]) -> Iterator[str]:
 
 
 class CachedCosts:
-    """CostModel over a HypoSession, with the relevant-subset cache and its counters."""
+    """CostModel over one or more HypoSessions, with the relevant-subset cache, derivation
+    and its counters. `sessions[0]` answers single look-ups; all share `prefetch`."""
 
-    def __init__(self, session: HypoSession, *, plan_bytes: int = DEFAULT_PLAN_BYTES) -> None:
+    def __init__(self, session: HypoSession, *, workers: Sequence[HypoSession] = (),
+                 plan_bytes: int = DEFAULT_PLAN_BYTES, derive: bool = True) -> None:
         self.session = session
+        self.sessions = [session, *workers]
+        self.derive = derive
         self.requests = 0
         self.hits = 0
+        self.derived = 0  # look-ups answered by derivation, no EXPLAIN
         self.replanned = 0  # plans asked for again after they were let go
+        self.stage = "costing"
+        self.by_stage: Counter[str] = Counter()  # EXPLAINs per pipeline stage
         self.plan_bytes = plan_bytes
         self._cache: dict[_Key, Cost] = {}
+        self._failed: dict[_Key, str] = {}
+        self._sources: dict[str, list[tuple[frozenset[Candidate], Cost]]] = {}
+        self._derived_from: dict[_Key, _Key] = {}
         self._plans: OrderedDict[_Key, tuple[str, dict[str, str]]] = OrderedDict()
         self._held = 0  # characters of plan text in _plans
         self._base: dict[str, tuple[str, dict[str, str]]] = {}  # no new index, per query
+        self._pool = (ThreadPoolExecutor(max_workers=len(self.sessions),
+                                         thread_name_prefix="whatif")
+                      if len(self.sessions) > 1 else None)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
 
     def relevant(self, query: CostedQuery,
                  configuration: Iterable[Candidate]) -> frozenset[Candidate]:
         return frozenset(c for c in configuration if is_relevant(c, query.leading))
 
+    # -- look-ups --------------------------------------------------------------------------
     def cost(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost:
         """Cost of `query` with `configuration` live; raises StatementNotCostable for a bad
         query (its own fault)."""
         key = (query.key, self.relevant(query, configuration))
         self.requests += 1
-        found = self._cache.get(key)
+        found = self._known(key)
         if found is not None:
             self.hits += 1
+            return found
+        text = self._run(self.session, query, key[1])
+        return self._record(query, key, text, self.session)
+
+    def _known(self, key: _Key) -> Cost | None:
+        """A cached or derivable cost (raising a recorded failure), else None."""
+        found = self._cache.get(key)
+        if found is not None:
             if key in self._plans:
                 self._plans.move_to_end(key)
             return found
-        return self._explain(query, key)
+        if key in self._failed:
+            raise StatementNotCostable(self._failed[key])
+        if self.derive:
+            for config, cost in self._sources.get(key[0], ()):
+                if cost.used <= key[1] <= config:
+                    self._cache[key] = cost
+                    self._derived_from[key] = (key[0], config)
+                    self.derived += 1
+                    return cost
+        return None
+
+    def prefetch(self, requests: Iterable[tuple[CostedQuery, Iterable[Candidate]]]) -> None:
+        """Cost these look-ups ahead, the misses spread over every session in parallel.
+        Serial (one session): nothing to do, the look-ups will be made one by one."""
+        if self._pool is None:
+            return
+        wanted: dict[_Key, CostedQuery] = {}
+        for query, configuration in requests:
+            key = (query.key, self.relevant(query, configuration))
+            if key in wanted:
+                continue
+            try:
+                if self._known(key) is not None:
+                    continue
+            except StatementNotCostable:
+                continue
+            wanted[key] = query
+        if not wanted:
+            return
+        # each session gets whole runs of the same configuration (fewer HypoPG changes)
+        ordered = sorted(wanted.items(), key=lambda kv: (sorted(kv[0][1]), kv[0][0]))
+        shares: list[list[tuple[_Key, CostedQuery]]] = [[] for _ in self.sessions]
+        for n, item in enumerate(ordered):
+            shares[n * len(self.sessions) // len(ordered)].append(item)
+
+        def work(session: HypoSession, share: list[tuple[_Key, CostedQuery]],
+                 ) -> list[tuple[_Key, CostedQuery, str | StatementNotCostable]]:
+            out: list[tuple[_Key, CostedQuery, str | StatementNotCostable]] = []
+            for key, query in share:
+                try:
+                    out.append((key, query, self._run(session, query, key[1])))
+                except StatementNotCostable as exc:
+                    out.append((key, query, exc))
+            return out
+
+        futures = [(session, self._pool.submit(work, session, share))
+                   for session, share in zip(self.sessions, shares, strict=True) if share]
+        for session, future in futures:
+            for key, query, result in future.result():
+                if isinstance(result, StatementNotCostable):
+                    self._failed[key] = result.message
+                else:
+                    self._record(query, key, result, session)
 
     def plan(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Plan:
         """The plan of `query` under `configuration`, hypothetical indexes named as our DDL
         names them."""
         key = (query.key, self.relevant(query, configuration))
-        kept = self._base.get(query.key) if not key[1] else self._plans.get(key)
+        source = self._derived_from.get(key, key)
+        kept = self._base.get(query.key) if not source[1] else self._plans.get(source)
         if kept is None:
             self.replanned += 1
-            self._explain(query, key)
+            text = self._run(self.session, query, key[1])
+            self._record(query, key, text, self.session)
             kept = self._base[query.key] if not key[1] else self._plans[key]
-        elif key[1]:
-            self._plans.move_to_end(key)
+        elif source[1]:
+            self._plans.move_to_end(source)
         text, names = kept
         plan = Plan.from_explain(json.loads(text))
         return plan.renamed(names) if names else plan
 
-    def _explain(self, query: CostedQuery, key: _Key) -> Cost:
-        self.session.use(key[1])
-        text = self.session.explain_json(query.text, query.params, query.param_count)
+    # -- EXPLAIN ---------------------------------------------------------------------------
+    def _run(self, session: HypoSession, query: CostedQuery,
+             configuration: frozenset[Candidate]) -> str:
+        session.use(configuration)
+        text = session.explain_json(query.text, query.params, query.param_count)
+        return text
+
+    def _record(self, query: CostedQuery, key: _Key, text: str, session: HypoSession) -> Cost:
+        self.by_stage[self.stage] += 1
         top = json.loads(text)[0]["Plan"]
         used = set()
         existing = []
         names: dict[str, str] = {}
         for name in _index_names(top):
-            cand = self.session.candidate_for(name)
+            cand = session.candidate_for(name)
             if cand is not None:
                 used.add(cand)
-                names[name] = self.session.display_name(name) or name
+                names[name] = session.display_name(name) or name
             else:
                 existing.append(name)
         written = (float(sum(child.get("Plan Rows", 0.0) for child in top.get("Plans", ())))
@@ -99,6 +200,11 @@ class CachedCosts:
         result = Cost(float(top["Total Cost"]), frozenset(used), tuple(sorted(set(existing))),
                       written)
         self._cache[key] = result
+        if result.used < key[1]:  # some of the configuration left unused: a source
+            sources = self._sources.setdefault(query.key, [])
+            sources.append((key[1], result))
+            if len(sources) > MAX_SOURCES:
+                del sources[0]
         if not key[1]:
             self._base[query.key] = (text, names)
         else:
@@ -117,4 +223,4 @@ class CachedCosts:
 
     @property
     def explain_calls(self) -> int:
-        return self.session.explain_calls
+        return sum(s.explain_calls for s in self.sessions)
