@@ -158,10 +158,10 @@ class MigrationRunner:
                 reason = f"HypoPG cannot simulate it ({exc.message})"
             else:
                 self.applied.created.append(CreatedIndex(display, table, stmt.location,
-                                                         stmt.short))
+                                                         stmt.text))
                 return "hypothetical index (HypoPG)"
         if self.staging and not named_later:
-            self.applied.created.append(CreatedIndex(display, table, stmt.location, stmt.short,
+            self.applied.created.append(CreatedIndex(display, table, stmt.location, stmt.text,
                                                      simulated=False))
             return f"left out: {reason}; plans assume it is absent"
         text = stmt.text

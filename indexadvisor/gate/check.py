@@ -192,10 +192,9 @@ def run_check(target: GateTarget, request: CheckRequest,
                 after = plan_all(session, watched)
             columns = {}
             for c in applied.created:
-                stmt = next((m for m in request.migrations if m.location == c.location), None)
-                name = _resolve(stmt.table if stmt else None, after_catalog)
-                if stmt is not None and name is not None:
-                    columns[c.name] = (name, index_columns(stmt.text))
+                name = _resolve(c.table, after_catalog)
+                if name is not None:
+                    columns[c.name] = (name, index_columns(c.statement))
             rows = {name: t.rows for name, t in after_catalog.tables.items()}
             with clock.phase("new indexes"):
                 created = price_new_indexes(session, applied.created, watched, after,

@@ -40,7 +40,7 @@ class CreatedIndex:
     name: str  # as plans show it
     table: str  # the table's name as plans show relations (unqualified)
     location: Location
-    statement: str
+    statement: str  # its CREATE INDEX statement
     simulated: bool = True
     used_by: tuple[str, ...] = ()  # keys of the statements whose plans read it
     saving: float | None = None  # calls-weighted cost its readers save with it

@@ -16,10 +16,14 @@ RULE = make_rule(__doc__, Severity.ERROR)
 
 
 def check(ctx: Context) -> Iterator[Finding]:
-    tables = {d.location: d.table for d in ctx.dropped}
+    tables = {(d.location, d.name): d.table for d in ctx.dropped}
     for stmt in ctx.migration:
-        if stmt.kind != "drop_index" or stmt.concurrently or stmt.location not in tables:
+        if stmt.kind != "drop_index" or stmt.concurrently:
             continue
-        yield finding(RULE, f"{stmt.location}: DROP INDEX {stmt.index} without CONCURRENTLY "
-                      f"locks {tables[stmt.location]} against reads and writes; use DROP INDEX "
-                      "CONCURRENTLY", location=stmt.location, subject=stmt.index or "")
+        for name in stmt.drops:
+            table = tables.get((stmt.location, name.split(".")[-1].strip('"')))
+            if table is None:
+                continue
+            yield finding(RULE, f"{stmt.location}: DROP INDEX {name} without CONCURRENTLY "
+                          f"locks {table} against reads and writes; use DROP INDEX "
+                          "CONCURRENTLY", location=stmt.location, subject=name)

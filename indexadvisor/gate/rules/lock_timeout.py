@@ -18,7 +18,7 @@ LOCKING = frozenset({"ddl", "create_index", "drop_index"})
 
 def check(ctx: Context) -> Iterator[Finding]:
     guarded: set[str] = set()  # files that set lock_timeout so far
-    dropped = {d.location for d in ctx.dropped}
+    dropped = {d.location for d in ctx.dropped}  # drops of existing indexes
     for stmt in ctx.migration:
         if stmt.kind == "set" and stmt.setting == "lock_timeout":
             guarded.add(stmt.location.file)
