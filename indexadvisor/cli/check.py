@@ -128,7 +128,8 @@ def check_cmd(sources: tuple[str, ...], migrations: tuple[str, ...], alembic_ini
         from ..gate.alembic import alembic_migrations
 
         before, checked = alembic_migrations(alembic_ini, alembic_from)
-        schema += before
+        if not resolve_dsn(dsn):  # a staging database is at --alembic-from already
+            schema += before
         statements += checked
     baseline = None
     if baseline_file is not None and not update_baseline:

@@ -4,7 +4,8 @@ Nothing connects to a database here: Alembic renders every revision as the SQL i
 (its "offline mode"), for a PostgreSQL dialect, and the gate reads that SQL like any migration
 file. Revisions up to ``--alembic-from REV`` (inclusive) build the schema the workload is
 planned on first; the later ones are the migration under check. Their statements are located
-at the revision file's ``def upgrade`` line.
+at the revision file's ``def upgrade`` line; Alembic's own bookkeeping (the alembic_version
+table) is left out.
 
 Needs the ``alembic`` package (``pip install 'indexadvisor[alembic]'``) and a project whose
 env.py supports offline mode (Alembic's templates do).
@@ -23,6 +24,8 @@ from ..model.errors import ConfigError
 from ..model.gate import Location
 from .migration import MigrationError, MigrationStatement, split_migration
 
+#: Alembic's bookkeeping table: its statements are the tool's, not the migration's.
+VERSION_TABLE = "alembic_version"
 #: Offline mode never connects; the URL only picks the dialect SQLAlchemy renders for.
 OFFLINE_URL = "postgresql+psycopg://indexadvisor@localhost/indexadvisor"
 
@@ -104,7 +107,8 @@ def alembic_migrations(ini: Path, split_at: str | None = None,
             raise MigrationError(
                 f"{path}:{line}: {exc.message.split(': ', 1)[-1]} (in the SQL of revision "
                 f"{rev.revision})", hint="nothing was run") from None
-        checked += [_relocated(s, Location(str(path), line)) for s in statements]
+        checked += [_relocated(s, Location(str(path), line)) for s in statements
+                    if (s.table or "").strip('"') != VERSION_TABLE]
     return schema, checked
 
 
