@@ -96,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
     opts = parser.parse_args(argv)
+    load_start = os.getloadavg()
 
     with tempfile.TemporaryDirectory(prefix="gate-bench-") as tmp:
         root = Path(tmp)
@@ -125,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "date": datetime.now(UTC).strftime("%Y-%m-%d"),
         "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
-                    "load_avg_start": os.getloadavg()},
+                    "load_avg_start": load_start, "load_avg_end": os.getloadavg()},
         "command": "python -m benchmarks.gate.run " + " ".join(
             shlex.quote(a) for a in [*(["--dsn", redact_dsn(opts.dsn)]),
                                      "--repeat", str(opts.repeat)]),
