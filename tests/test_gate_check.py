@@ -372,3 +372,36 @@ def test_pytest_plugin_records_the_suites_sql(staging: str, pytester: pytest.Pyt
     # off unless enabled
     plain = pytester.runpytest_subprocess("-q")
     plain.assert_outcomes(passed=1)
+
+
+def test_sandbox_with_production_stats_end_to_end(
+        project: Path, staging: str, capsys: pytest.CaptureFixture[str]) -> None:
+    """The CI case: schema only, production's statistics, a migration that rewrites a table
+    and runs ANALYZE (skipped: it would replace the imported statistics)."""
+    stats = project / "stats.json"
+    main(["stats", "export", "--dsn", staging, "-o", str(stats)])
+    (project / "schema_only.sql").write_text(SCHEMA)
+    migration = project / "migrations" / "0006.sql"
+    migration.write_text("SET lock_timeout = '1s';\n"
+                         "ALTER TABLE orders ALTER COLUMN total TYPE numeric(12,2);\n"
+                         "ANALYZE orders;\n"
+                         "DROP INDEX CONCURRENTLY orders_customer_idx;\n")
+    code, out, err = gate([str(project / "workload.sql"), "--schema",
+                           str(project / "schema_only.sql"), "--stats", str(stats),
+                           "--migrations", str(migration), "--sandbox", "local",
+                           "--format", "json"], capsys)
+    assert code == 1, err
+    doc = json.loads(out)
+    actions = [m["action"] for m in doc["migration"]]
+    assert actions[2] == "skipped: it would replace the imported statistics"
+    point = next(s for s in doc["statements"] if "customer_id = 42" in s["text"])
+    with psycopg.connect(staging) as conn:
+        production = conn.execute("EXPLAIN (FORMAT JSON) " + point["text"]).fetchone()[0][0]
+    # before the migration: production's plan; after the rewrite: still production's sizes
+    assert point["before"]["plan"][0].startswith(production["Plan"]["Node Type"])
+    assert point["before"]["rows"] == pytest.approx(production["Plan"]["Plan Rows"], rel=0.01)
+    assert point["after"]["plan"] == ["Seq Scan on orders"]
+    assert point["after"]["cost"] > 1000  # 200,000 rows' worth of pages, not an empty table
+    fix = next(f for f in doc["findings"] if f["rule"] == "IA101" and f["statement"]
+               == point["key"])
+    assert fix["fix"].startswith("CREATE INDEX CONCURRENTLY orders_customer_id_idx")

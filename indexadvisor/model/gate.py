@@ -47,7 +47,7 @@ class Location:
     @classmethod
     def parse(cls, source: str) -> Location:
         """From a workload source string ``path:line`` (or anything else, as a file)."""
-        match = re.fullmatch(r"(.+):(\d+)", source)
+        match = re.fullmatch(r"(.+):(\d+)", source, re.DOTALL)
         if match:
             return cls(match.group(1), int(match.group(2)))
         return cls(source, None)
