@@ -22,6 +22,7 @@ from ..explain.hypo import HypoSession
 from ..model import AdvisorConfig, Candidate
 from ..pipeline.analysis import Analyzed, analyze_query
 from ..pipeline.proposals import propose
+from ..sql.ddl import check_roundtrip
 from .rules import DroppedIndex
 from .watch import Watched
 
@@ -43,8 +44,8 @@ def _concurrently(definition: str) -> str:
     >>> _concurrently("CREATE UNIQUE INDEX a ON public.t USING btree (x)")
     'CREATE UNIQUE INDEX CONCURRENTLY a ON public.t USING btree (x);'
     """
-    return re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ", definition,
-                  count=1) + ";"
+    return check_roundtrip(re.sub(r"^CREATE (UNIQUE )?INDEX ", r"CREATE \1INDEX CONCURRENTLY ",
+                                  definition, count=1) + ";")
 
 
 def _candidates(watched: Watched, catalog: Catalog) -> list[Candidate]:
