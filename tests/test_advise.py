@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 from pathlib import Path
 
 import psycopg
@@ -202,7 +203,7 @@ def test_selection_steps_trace_the_cost_curve(shop: str, workload_file: Path) ->
     steps = advice.steps
     assert steps and advice.recommendations
     adds = [s for s in steps if s.extra_bytes > 0 and s.replaced is None]
-    assert all(later.cost_after < earlier.cost_after for earlier, later in zip(adds, adds[1:]))
+    assert all(later.cost_after < earlier.cost_after for earlier, later in itertools.pairwise(adds))
     assert steps[-1].bytes_after == advice.index_bytes
     assert steps[-1].cost_after == pytest.approx(advice.cost_after, rel=1e-9)
     assert steps[0].cost_after < advice.bounds.no_index
