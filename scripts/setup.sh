@@ -55,5 +55,5 @@ ensure_venv() {
     fi
     local spec="$ROOT"
     [ -n "$extras" ] && spec="$ROOT[$extras]"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
+    "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$spec"
 }
