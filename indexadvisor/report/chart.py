@@ -62,7 +62,7 @@ def render_chart(advice: Advice) -> str:
         return TOP + plot_h * (1 - v / y_hi)
 
     out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
-           f'aria-labelledby="chart-title" xmlns="http://www.w3.org/2000/svg">',
+           f'aria-labelledby="chart-title">',
            '<title id="chart-title">Workload cost against index bytes, one point per '
            'selection move</title>']
     for t in _ticks(y_hi):

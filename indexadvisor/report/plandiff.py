@@ -121,22 +121,39 @@ def diff_nodes(before: PlanNode, after: PlanNode) -> DiffNode:
             if s > best[0] + 1e-9:
                 best = (s, i, j)
     _, i, j = best
-    if i > 0:  # wrappers only the before plan has
-        return _wrap(REMOVED, chain_b[:i], diff_nodes(chain_b[i], after), before=True)
-    if j > 0:
-        return _wrap(ADDED, chain_a[:j], diff_nodes(before, chain_a[j]), before=False)
-    return _merge(before, after)
+    if i == 0 and j == 0:
+        return _merge(before, after)
+    return _align(chain_b[:i], chain_a[:j], diff_nodes(chain_b[i], chain_a[j]))
 
 
-def _wrap(status: str, wrappers: list[PlanNode], inner: DiffNode, *, before: bool) -> DiffNode:
-    for node in reversed(wrappers):
-        inner = DiffNode(status, node if before else None, None if before else node, (inner,))
+def _align(wraps_b: list[PlanNode], wraps_a: list[PlanNode], inner: DiffNode) -> DiffNode:
+    """Single-child nodes above the matched pair: the same node types paired in order (a
+    Limit stays a Limit), the others removed or added."""
+    steps: list[tuple[PlanNode | None, PlanNode | None]] = []
+    b, a = list(wraps_b), list(wraps_a)
+    while b or a:
+        if b and a and b[0].node_type == a[0].node_type:
+            steps.append((b.pop(0), a.pop(0)))
+        elif b and (not a or all(x.node_type != b[0].node_type for x in a)):
+            steps.append((b.pop(0), None))
+        else:
+            steps.append((None, a.pop(0)))
+    for old, new in reversed(steps):
+        if old is not None and new is not None:
+            same = old.describe() == new.describe() and not _moved(old, new)
+            inner = DiffNode(SAME if same else CHANGED, old, new, (inner,))
+        else:
+            inner = DiffNode(REMOVED if new is None else ADDED, old, new, (inner,))
     return inner
 
 
+def _moved(b: PlanNode, a: PlanNode) -> bool:
+    return (_factor(b.plan_rows, a.plan_rows) >= NOTABLE
+            or _factor(b.total_cost, a.total_cost) >= NOTABLE)
+
+
 def _merge(b: PlanNode, a: PlanNode) -> DiffNode:
-    same = (b.describe() == a.describe() and not _factor(b.plan_rows, a.plan_rows) >= NOTABLE
-            and not _factor(b.total_cost, a.total_cost) >= NOTABLE)
+    same = b.describe() == a.describe() and not _moved(b, a)
     pairs = sorted(((_score(x, y), i, j) for i, x in enumerate(b.children)
                     for j, y in enumerate(a.children)), key=lambda t: (-t[0], t[1], t[2]))
     taken_b: dict[int, int] = {}
