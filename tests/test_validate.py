@@ -130,3 +130,48 @@ def test_slower_means_beyond_tolerance_and_floor(before: tuple[float, ...],
     _, got = judge(Measurement(before), Measurement(after), 10.0, 5.0, (), (),
                    ValidationSettings(tolerance=0.1, min_ms=1.0), 0.05)
     assert got is regressed
+
+
+@pytest.mark.parametrize("signal_name", ["SIGKILL", "SIGINT"])
+def test_indexes_vanish_when_validation_is_killed(fresh_db: str, tmp_path: Path,
+                                                  signal_name: str) -> None:
+    """Kill -9 (or Ctrl-C) while a statement runs under EXPLAIN ANALYZE with the indexes
+    built: they were never committed, so nothing is left, and nothing needs cleaning up."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    run_sql(fresh_db, JOBS)
+    source = tmp_path / "workload.sql"
+    source.write_text(WORKLOAD)
+    env = {k: v for k, v in os.environ.items() if k != "INDEXADVISOR_DSN"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "indexadvisor", "advise", str(source), "--dsn", fresh_db,
+         "--validate-dsn", fresh_db, "--max-width", "1", "--runs", "20"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    seen = None
+    with psycopg.connect(fresh_db, autocommit=True) as watch:
+        deadline = time.monotonic() + 120
+        while seen is None and time.monotonic() < deadline and proc.poll() is None:
+            seen = watch.execute(
+                "SELECT pid FROM pg_stat_activity WHERE application_name = "
+                "'indexadvisor-validate' AND state = 'active' AND query LIKE 'EXPLAIN (ANALYZE%'"
+                " AND backend_xid IS NOT NULL").fetchone()
+            time.sleep(0.05)
+        assert seen is not None, proc.communicate()
+        # built in the open transaction, invisible to everyone else
+        assert watch.execute("SELECT count(*) FROM pg_indexes WHERE schemaname = 'public'"
+                             ).fetchone() == (0,)
+        proc.send_signal(getattr(signal, signal_name))
+        _, err = proc.communicate(timeout=60)
+        if signal_name == "SIGINT":
+            assert proc.returncode == 130 and "Traceback" not in err
+        while watch.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                            seen).fetchone() and time.monotonic() < deadline:
+            time.sleep(0.1)  # the server ends the orphaned statement within about a second
+        assert watch.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s", seen
+                             ).fetchone() is None
+        assert watch.execute("SELECT count(*) FROM pg_class WHERE relkind = 'i' AND "
+                             "relnamespace = 'public'::regnamespace").fetchone() == (0,)
