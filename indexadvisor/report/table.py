@@ -57,6 +57,9 @@ def render_table(advice: Advice, console: Console,
         lines.append(_validation_line(advice))
     console.print(Panel(Text("\n").join(lines), expand=False))
     _render_recommendations(advice, console)
+    for w in advice.validation.withdrawn if advice.validation else ():
+        console.print(Text.assemble(("withdrawn ", "red"), w.candidate.label, f": {w.reason}"),
+                      overflow="ellipsis", no_wrap=True)
     _render_not_costed(advice, console)
     _render_drops(advice, console)
     _render_queries(advice, console, options.top_queries)
