@@ -4,6 +4,7 @@ that hostile workload text is shown as text and runs nothing."""
 
 from __future__ import annotations
 
+import base64
 import html
 from collections.abc import Iterator
 from pathlib import Path
@@ -84,6 +85,9 @@ def test_the_demo_report_shows_its_parts(browser: Browser, demo_page: Path,
     assert any(c.startswith("Seq Scan on orders → Index Only Scan using") for c in changed)
     browser.screenshot(tmp_path / "demo.png")
     assert (tmp_path / "demo.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # printable: the print style sheet hides the controls, the PDF has pages
+    pdf = browser.call("Page.printToPDF", session=True, printBackground=False)["data"]
+    assert base64.b64decode(pdf)[:5] == b"%PDF-"
 
 
 def test_filter_and_sort(browser: Browser, demo_page: Path) -> None:
