@@ -11,9 +11,9 @@ Usage::
 Always a fresh local sandbox (indexes are built in it), loaded with SF1 from the CSV cache.
 The advisor sees all 22 queries, each weighted once. Validation (`indexadvisor.validate`) runs
 with `--runs` measured runs after one warm-up and `--timeout` seconds per run. Then each of
-the three sets is built for real (plain CREATE INDEX, committed, dropped after) and the 22
-queries are run the same way: one warm-up and `--runs` measured runs, the best kept; a query
-whose warm-up times out is reported as a timeout (a lower bound).
+the three sets is timed on the 22 queries, interleaved (see `interleaved`): one warm-up and
+`--runs` measured runs, the best kept; a query whose run times out is reported as a timeout
+(a lower bound).
 """
 
 from __future__ import annotations
@@ -25,8 +25,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -49,46 +47,60 @@ HERE = Path(__file__).resolve().parent
 PREFIX = "iaval_"
 
 
-@contextmanager
-def built(conn: psycopg.Connection[Any], candidates: Sequence[Candidate]) -> Iterator[float]:
-    """The candidates built for real (committed); dropped on the way out. Yields build s."""
-    names = []
-    started = time.perf_counter()
-    try:
-        for n, cand in enumerate(candidates, 1):
-            names.append(f"{PREFIX}{n}")
-            conn.execute(sql.SQL(create_index(cand, names[-1])))
-        yield time.perf_counter() - started
-    finally:
-        for name in names:
-            conn.execute(sql.SQL("DROP INDEX IF EXISTS {}").format(sql.Identifier(name)))
-
-
-def time_query(conn: psycopg.Connection[Any], text: str, runs: int) -> dict[str, Any]:
-    """One warm-up, then `runs` measured runs of EXPLAIN (ANALYZE, BUFFERS); the best kept."""
-    times: list[float] = []
-    for n in range(1 + runs):
-        try:
-            row = conn.execute(sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ")
-                               + sql.SQL(text)).fetchone()
-        except psycopg.errors.QueryCanceled:
-            return {"timeout": True, "runs_ms": times}
-        assert row is not None
-        doc = row[0] if not isinstance(row[0], str) else json.loads(row[0])
-        if n:
-            times.append(doc[0]["Execution Time"])
-    return {"timeout": False, "best_ms": min(times), "runs_ms": times}
-
-
-def phase(conn: psycopg.Connection[Any], label: str, candidates: Sequence[Candidate],
-          queries: dict[str, str], runs: int) -> dict[str, Any]:
-    log(f"phase {label}: building {len(candidates)} indexes")
-    with built(conn, candidates) as build_s:
-        out: dict[str, Any] = {"build_s": build_s, "queries": {}}
+def interleaved(conn: psycopg.Connection[Any], sets: dict[str, list[Candidate]],
+                queries: dict[str, str], runs: int, timeout_s: int) -> dict[str, Any]:
+    """Every query under every set, interleaved: the union of the sets is built once, in a
+    transaction that is rolled back at the end; for each run of each query, each set in turn
+    (the order rotating) drops the indexes it does not have inside a savepoint, runs the query
+    under EXPLAIN (ANALYZE, BUFFERS) and rolls the savepoint back. So the three sets meet the
+    same machine load, which on a shared machine moves more than any index does. One warm-up
+    round, then `runs` measured ones; a set whose run times out stops there (a timeout)."""
+    union = sorted({c for cands in sets.values() for c in cands})
+    names = {c: f"{PREFIX}{n}" for n, c in enumerate(union, 1)}
+    out: dict[str, Any] = {label: {"queries": {}} for label in sets}
+    labels = list(sets)
+    with conn.transaction(force_rollback=True):
+        conn.execute("SET LOCAL statement_timeout = 0")
+        started = time.perf_counter()
+        for cand in union:
+            conn.execute(sql.SQL(create_index(cand, names[cand])))
+        out["build_s"] = time.perf_counter() - started
+        log(f"built the union of the sets: {len(union)} indexes in {out['build_s']:.0f} s")
+        conn.execute(sql.SQL("SET LOCAL statement_timeout = {}").format(timeout_s * 1000))
         for name, text in queries.items():
-            out["queries"][name] = result = time_query(conn, text, runs)
-            shown = "timeout" if result["timeout"] else f"{result['best_ms']:.0f} ms"
-            log(f"  {label} {name}: {shown}")
+            results: dict[str, dict[str, Any]] = {
+                label: {"timeout": False, "runs_ms": []} for label in labels}
+            for n in range(1 + runs):
+                order = labels[n % len(labels):] + labels[:n % len(labels)]
+                for label in order:
+                    r = results[label]
+                    if r["timeout"]:
+                        continue
+                    keep = set(sets[label])
+                    with conn.transaction(force_rollback=True):
+                        for cand in union:
+                            if cand not in keep:
+                                conn.execute(sql.SQL("DROP INDEX {}").format(
+                                    sql.Identifier(names[cand])))
+                        try:
+                            with conn.transaction():
+                                row = conn.execute(
+                                    sql.SQL("EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ")
+                                    + sql.SQL(text)).fetchone()
+                        except psycopg.errors.QueryCanceled:
+                            r["timeout"] = True
+                            continue
+                    assert row is not None
+                    doc = row[0] if not isinstance(row[0], str) else json.loads(row[0])
+                    if n:
+                        r["runs_ms"].append(doc[0]["Execution Time"])
+            for label, r in results.items():
+                if not r["timeout"]:
+                    r["best_ms"] = min(r["runs_ms"])
+                out[label]["queries"][name] = r
+            log("  " + name + ": " + ", ".join(
+                f"{label} {'timeout' if r['timeout'] else format(r['best_ms'], '.0f')}"
+                for label, r in results.items()))
     return out
 
 
@@ -134,12 +146,9 @@ def bench(dsn: str, budget: int, runs: int, timeout_s: int, tolerance: float,
     validated = [r.candidate for r in advice.recommendations]
     log(f"validated in {advise_s:.0f} s: {len(unvalidated)} -> {len(validated)} indexes, "
         f"{len(v.withdrawn)} withdrawn")
-    phases = {}
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute(sql.SQL("SET statement_timeout = {}").format(timeout_s * 1000))
-        for label, cands in (("none", []), ("unvalidated", unvalidated),
-                             ("validated", validated)):
-            phases[label] = phase(conn, label, cands, queries, runs)
+    with psycopg.connect(dsn) as conn:
+        phases = interleaved(conn, {"none": [], "unvalidated": unvalidated,
+                                    "validated": validated}, queries, runs, timeout_s)
     return {
         "budget_bytes": budget, "runs": runs, "timeout_s": timeout_s, "tolerance_pct": tolerance,
         "advise_and_validate_s": advise_s,
@@ -159,7 +168,7 @@ def bench(dsn: str, budget: int, runs: int, timeout_s: int, tolerance: float,
 
 def markdown(result: dict[str, Any]) -> str:
     """The per-query table and the totals."""
-    p = result["phases"]
+    p = {k: v for k, v in result["phases"].items() if k != "build_s"}
 
     def cell(r: dict[str, Any]) -> str:
         return f">{result['timeout_s'] * 1000:,}" if r["timeout"] else f"{r['best_ms']:,.0f}"
