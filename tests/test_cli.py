@@ -88,7 +88,7 @@ def test_demo_end_to_end(tmp_path: Path) -> None:
     assert len(screen) <= 60, len(screen)
     assert max(len(line) for line in screen) <= 100
     for name in ("demo.html", "demo.md", "demo.sql", "demo.json"):
-        assert str(tmp_path / name) in out.stdout.replace("\n", "")
+        assert str(tmp_path / name) in out.stdout
         assert (tmp_path / name).stat().st_size > 0
     assert "validated by real execution: passed" in out.stdout
     doc = json.loads((tmp_path / "demo.json").read_text())

@@ -70,7 +70,7 @@ def test_advise_validate_in_a_sandbox_writes_every_report(tmp_path: Path) -> Non
                "--sql", str(tmp_path / "r.sql"), "-o", str(tmp_path / "r.json"))
     assert out.returncode == 0, out.stderr
     assert "validated by real execution: passed" in out.stdout
-    assert "Reports: JSON" in out.stdout and "r.html" in out.stdout
+    assert "JSON report:" in out.stdout and "HTML report:" in out.stdout
     for name in ("r.html", "r.md", "r.sql", "r.json"):
         assert (tmp_path / name).stat().st_size > 0, name
     assert '"validation": {' in (tmp_path / "r.json").read_text()

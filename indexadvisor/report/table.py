@@ -63,9 +63,8 @@ def render_table(advice: Advice, console: Console,
     _render_not_costed(advice, console)
     _render_drops(advice, console)
     _render_queries(advice, console, options.top_queries)
-    if options.files:
-        console.print("Reports: " + ",  ".join(f"{kind} {path}" for kind, path in options.files),
-                      highlight=False, soft_wrap=True)
+    for kind, path in options.files:
+        console.print(f"{kind} report: {path}", highlight=False)
 
 
 def _validation_line(advice: Advice) -> Text:
