@@ -87,7 +87,7 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
             progress_display() as progress:
         advice = run_advisor(workload, db, config, progress, settings, validate_dsn)
     emit(advice, out.fmt, out.files, options=out.options, show_literals=out.show_literals,
-         step_summary=out.step_summary)
+         step_summary=out.step_summary, to=out.to)
 
 
 def _read(path: Path) -> str:

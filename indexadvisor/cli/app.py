@@ -32,8 +32,9 @@ _output_options = [
                  help="What goes to stdout: table for people, json for machines, html, md "
                  "(Markdown), sql (the DDL)."),
     click.option("-o", "--output", type=_FILE,
-                 help="Also write the report to FILE, in the format its suffix names (.html, "
-                 ".md, .sql, .json); JSON otherwise."),
+                 help="Write the --format document to FILE instead of stdout; with the table, "
+                 "also write FILE in the format its suffix names (.html, .md, .sql; JSON "
+                 "otherwise)."),
     click.option("--html", "html_file", type=_FILE, help="Also write the HTML report here."),
     click.option("--md", "md_file", type=_FILE, help="Also write the Markdown report here."),
     click.option("--sql", "sql_file", type=_FILE, help="Also write the DDL as a .sql file here."),
@@ -97,6 +98,7 @@ class Outputs:
     options: ReportOptions
     show_literals: bool
     step_summary: bool
+    to: Path | None = None  # the --format document goes to this file instead of stdout
 
 
 def outputs(fmt: str, output: Path | None, html_file: Path | None, md_file: Path | None,
@@ -106,12 +108,15 @@ def outputs(fmt: str, output: Path | None, html_file: Path | None, md_file: Path
     from .output import format_of
 
     files = []
-    if output is not None:
-        files.append((format_of(output, "json" if fmt == "table" else fmt), output))
+    to = None
+    if output is not None and fmt != "table":  # -o takes what stdout would have had
+        fmt, to = format_of(output, fmt), output
+    elif output is not None:
+        files.append((format_of(output, "json"), output))
     files += [(kind, path) for kind, path in (("html", html_file), ("md", md_file),
                                               ("sql", sql_file), ("json", json_file)) if path]
     options = ReportOptions() if price is None else ReportOptions(price_per_gb_month=price)
-    return Outputs(fmt, tuple(files), options, show_literals, step_summary)
+    return Outputs(fmt, tuple(files), options, show_literals, step_summary, to)
 
 
 _sources = [

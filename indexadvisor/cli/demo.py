@@ -60,4 +60,4 @@ def demo_cmd(backend: str, validate: bool, reports_dir: Path, runs: int, toleran
             progress_display() as progress:
         advice = run_advisor(workload, db, config, progress, settings, None)
     emit(advice, out.fmt, files, options=out.options, show_literals=out.show_literals,
-         step_summary=out.step_summary)
+         step_summary=out.step_summary, to=out.to)

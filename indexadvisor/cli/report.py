@@ -21,11 +21,9 @@ def report_cmd(advice: Path, fmt: str, output: Path | None, html_file: Path | No
     table, or as HTML, Markdown, the DDL file or JSON (--format, or -o FILE by its suffix)."""
     out = outputs(fmt, output, html_file, md_file, sql_file, json_file, price, show_literals,
                   step_summary)
-    files = out.files
+    fmt, files, to = out.fmt, out.files, out.to
     if fmt == "table" and output is not None and len(files) == 1:
         # `report saved.json -o x.html` renders that file only, nothing to the terminal
-        emit(load_advice(advice), files[0][0], (), options=out.options,
-             show_literals=show_literals, step_summary=step_summary, to=output)
-        return
-    emit(load_advice(advice), out.fmt, files, options=out.options,
-         show_literals=out.show_literals, step_summary=out.step_summary)
+        fmt, files, to = files[0][0], (), output
+    emit(load_advice(advice), fmt, files, options=out.options,
+         show_literals=out.show_literals, step_summary=out.step_summary, to=to)
