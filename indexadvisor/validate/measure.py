@@ -1,9 +1,13 @@
-"""Running statements for real: EXPLAIN (ANALYZE, BUFFERS) with a warm-up and measured runs, and
-plain EXPLAIN to see which indexes a real plan reads. Every call runs inside the round's open
-transaction, in a savepoint of its own, so a failing or timed-out statement ends only itself.
+"""Running statements for real: EXPLAIN (ANALYZE, BUFFERS) without and with the indexes,
+interleaved, after a warm-up; and plain EXPLAIN to see which indexes a real plan reads. Every
+call runs inside the round's open transaction, in a savepoint of its own, so a failing or
+timed-out statement ends only itself.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
+from contextlib import AbstractContextManager
 
 import psycopg
 
@@ -21,32 +25,53 @@ def not_measured(query: CostedQuery, *, writes_allowed: bool) -> str | None:
     return None
 
 
-def measure(explainer: Explainer, query: CostedQuery, settings: ValidationSettings, *,
-            writes_allowed: bool) -> Measurement:
-    """`settings.warmup` runs, then `settings.runs` measured ones (the statement's own
-    transaction rolled back each time). A run that hits the statement timeout ends it."""
+def measure_pair(explainer: Explainer, query: CostedQuery, settings: ValidationSettings,
+                 hide: Callable[[], AbstractContextManager[object]], *, writes_allowed: bool,
+                 before: Measurement | None = None) -> tuple[Measurement, Measurement]:
+    """A statement without (inside `hide()`) and with the indexes, interleaved run by run
+    and the order alternating, so both sides meet the same machine load; a warm-up of each
+    first. A side that fails or hits the timeout stops there. `before`, when given, is kept
+    instead of measuring that side again (a timeout from an earlier round)."""
     why = not_measured(query, writes_allowed=writes_allowed)
     if why is not None:
-        return Measurement(error=why)
-    runs: list[float] = []
-    best: Plan | None = None
+        return Measurement(error=why), Measurement(error=why)
+    runs: dict[str, list[float]] = {"before": [], "after": []}
+    best: dict[str, Plan | None] = {"before": None, "after": None}
+    ended: dict[str, Measurement | None] = {"before": before, "after": None}
     for n in range(settings.warmup + settings.runs):
-        try:
-            plan = explainer.explain(query.text, query.params, query.param_count, analyze=True)
-        except StatementNotCostable as exc:
-            if exc.timed_out:
-                return Measurement(tuple(runs), timed_out=True, plan=best)
-            return Measurement(tuple(runs), error=exc.message, plan=best)
-        if n < settings.warmup:
-            continue
-        ms = plan.execution_ms or 0.0
-        runs.append(ms)
-        if best is None or ms < (best.execution_ms or 0.0):
-            best = plan
-    actual = best.root.actual if best is not None else None
-    return Measurement(tuple(runs), plan=best,
-                       shared_hit=_buffers(best, "hit") if actual else None,
-                       shared_read=_buffers(best, "read") if actual else None)
+        for side in ("before", "after") if n % 2 == 0 else ("after", "before"):
+            if ended[side] is not None:
+                continue
+            try:
+                if side == "before":
+                    with hide():
+                        plan = explainer.explain(query.text, query.params, query.param_count,
+                                                 analyze=True)
+                else:
+                    plan = explainer.explain(query.text, query.params, query.param_count,
+                                             analyze=True)
+            except StatementNotCostable as exc:
+                ended[side] = Measurement(tuple(runs[side]), timed_out=exc.timed_out,
+                                          error=None if exc.timed_out else exc.message,
+                                          plan=best[side])
+                continue
+            if n < settings.warmup:
+                continue
+            ms = plan.execution_ms or 0.0
+            runs[side].append(ms)
+            current = best[side]
+            if current is None or ms < (current.execution_ms or 0.0):
+                best[side] = plan
+
+    def result(side: str) -> Measurement:
+        done = ended[side]
+        if done is not None:
+            return done
+        plan = best[side]
+        return Measurement(tuple(runs[side]), plan=plan, shared_hit=_buffers(plan, "hit"),
+                           shared_read=_buffers(plan, "read"))
+
+    return result("before"), result("after")
 
 
 def _buffers(plan: Plan | None, kind: str) -> int | None:

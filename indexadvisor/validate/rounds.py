@@ -33,7 +33,7 @@ from ..model import (
 from ..pipeline.advise import AdviceRun
 from .build import Build, build, hidden
 from .judge import culprit, describe_change, judge
-from .measure import measure, real_plan
+from .measure import measure_pair, real_plan
 
 BUILD_TIMEOUT_MS = 30 * 60 * 1000  # one CREATE INDEX
 IDLE_TIMEOUT_MS = 10 * 60 * 1000  # the round's transaction, should we stop talking to it
@@ -113,23 +113,24 @@ def _round(run: AdviceRun, target: ValidationTarget, advice: Advice,
         expected = {key: tuple(sorted(set(results[key].indexes_used) & labels))
                     for key in affected if key in results}
         to_run = sorted(k for k in affected if used[k])
-        writes_allowed = target.sandbox
-        with hidden(conn, [b.index for b in built if b.index is not None]):
-            for key in to_run:
-                if key not in befores:
-                    befores[key] = measure(explainer, statements[key], settings,
-                                           writes_allowed=writes_allowed)
-        afters = {key: measure(explainer, statements[key], settings,
-                               writes_allowed=writes_allowed) for key in to_run}
-    checks = [_check(key, results[key], befores.get(key, Measurement()),
+        indexes = [b.index for b in built if b.index is not None]
+        measured = {}
+        for key in to_run:
+            measured[key] = measure_pair(
+                explainer, statements[key], settings, lambda: hidden(conn, indexes),
+                writes_allowed=target.sandbox, before=befores.get(key))
+            if measured[key][0].timed_out:  # it would time out again: not run next round
+                befores[key] = measured[key][0]
+        afters = {key: pair[1] for key, pair in measured.items()}
+    checks = [_check(key, results[key], measured[key][0] if key in measured else Measurement(),
                      afters.get(key, Measurement()), expected.get(key, ()),
                      tuple(c.label for c in used.get(key, ())), settings, run)
               for key in sorted(affected) if key in results and (used[key] or expected[key])]
-    indexes = tuple(replace(b.index, used_by=tuple(k for k in sorted(used) if b.candidate
+    final = tuple(replace(b.index, used_by=tuple(k for k in sorted(used) if b.candidate
                                                    in used[k]))
                     for b in built if b.index is not None)
     withdrawn = _withdrawals(checks, built, failed, names, afters, number)
-    return ValidationRound(number, indexes, tuple(checks), withdrawn, reselected)
+    return ValidationRound(number, final, tuple(checks), withdrawn, reselected)
 
 
 def _check(key: str, result: QueryResult, before: Measurement, after: Measurement,
