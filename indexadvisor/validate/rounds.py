@@ -69,6 +69,7 @@ def validate(run: AdviceRun, target: ValidationTarget, settings: ValidationSetti
         if not measured.withdrawn:
             break
         for w in measured.withdrawn:
+            tell(f"round {number}: withdrew {w.candidate.label}: {w.reason}")
             excluded.add(w.candidate)
             rec = next(r for r in advice.recommendations if r.candidate == w.candidate)
             for key in (*rec.queries, *w.queries):
