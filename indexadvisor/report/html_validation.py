@@ -45,8 +45,8 @@ def validation_section(advice: Advice) -> str:
     intro = (f"Built for real in {_e(s.where)}, in one transaction per round that is never "
              f"committed. Each statement whose real plan reads a new index ran {s.warmup} "
              f"warm-up and {s.runs} measured times under EXPLAIN (ANALYZE, BUFFERS) without and "
-             f"with the indexes, interleaved, {s.statement_timeout_ms / 1000:g} s limit per run; the best "
-             f"runs are compared. Slower means more than {100 * s.tolerance:g}% and "
+             f"with the indexes, interleaved, {s.statement_timeout_ms / 1000:g} s limit per "
+             f"run; the best runs are compared. Slower means more than {100 * s.tolerance:g}% and "
              f"{s.min_ms:g} ms slower; such an index is withdrawn and the selection tries "
              f"again ({len(v.rounds)} rounds, {v.elapsed_s:.1f} s).")
     parts = [f'<section id="validation"><h2>Validation by real execution</h2><p>{intro}</p>']
