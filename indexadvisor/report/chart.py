@@ -16,6 +16,7 @@ from ..model import Advice, format_size
 from .facts import Point, curve, knee, short_number, step_text
 
 WIDTH, HEIGHT = 760, 340
+LOG_RANGE = 50  # costs spanning more than this factor get a logarithmic axis
 LEFT, RIGHT, TOP, BOTTOM = 70, 24, 18, 46
 
 
@@ -52,20 +53,30 @@ def render_chart(advice: Advice) -> str:
     if bound_fits:
         x_hi = max(x_hi, bound.all_candidates_bytes)
     x_hi *= 1.08
-    y_hi = max(p.cost for p in points) * 1.05 or 1.0
+    costs = [p.cost for p in points] + [bound.all_candidates]
+    y_hi = max(costs) * 1.05 or 1.0
+    low = min(c for c in costs if c > 0) if any(c > 0 for c in costs) else 1.0
+    log = y_hi / low > LOG_RANGE  # a few huge queries would flatten everything else
+    y_lo = 10 ** math.floor(math.log10(low)) if log else 0.0
     plot_w, plot_h = WIDTH - LEFT - RIGHT, HEIGHT - TOP - BOTTOM
 
     def x(v: float) -> float:
         return LEFT + plot_w * v / x_hi
 
     def y(v: float) -> float:
+        if log:
+            share = (math.log10(max(v, y_lo)) - math.log10(y_lo)) / (
+                math.log10(y_hi) - math.log10(y_lo))
+            return TOP + plot_h * (1 - share)
         return TOP + plot_h * (1 - v / y_hi)
 
     out = [f'<svg class="chart" viewBox="0 0 {WIDTH} {HEIGHT}" role="img" '
            f'aria-labelledby="chart-title">',
            '<title id="chart-title">Workload cost against index bytes, one point per '
            'selection move</title>']
-    for t in _ticks(y_hi):
+    y_ticks = ([10.0 ** e for e in range(int(math.log10(y_lo)), int(math.log10(y_hi)) + 1)]
+               if log else _ticks(y_hi))
+    for t in y_ticks:
         out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y(t):.1f}" '
                    f'y2="{y(t):.1f}"/><text class="tick" x="{LEFT - 6}" y="{y(t) + 4:.1f}" '
                    f'text-anchor="end">{short_number(t)}</text>')
@@ -77,7 +88,8 @@ def render_chart(advice: Advice) -> str:
     out.append(f'<text class="axis" x="{LEFT + plot_w / 2}" y="{HEIGHT - 6}" '
                'text-anchor="middle">index bytes of the chosen set</text>')
     out.append(f'<text class="axis" transform="translate(14 {TOP + plot_h / 2}) rotate(-90)" '
-               'text-anchor="middle">workload cost (planner units)</text>')
+               f'text-anchor="middle">workload cost (planner units{", log scale" if log else ""})'
+               '</text>')
     if budget:
         out.append(f'<line class="budget" x1="{x(budget):.1f}" x2="{x(budget):.1f}" '
                    f'y1="{TOP}" y2="{TOP + plot_h}"/><text class="mark" '

@@ -46,6 +46,19 @@ def money(x: float) -> str:
     return f"${x:,.2f}" if x < 100 else f"${x:,.0f}"
 
 
+def percent(x: float) -> str:
+    """A saving in percent, with as many decimals as it takes not to round up to 100.
+
+    >>> percent(97.14), percent(99.998), percent(100.0)
+    ('97.1', '99.998', '100.0')
+    """
+    for digits in (1, 2, 3, 4):
+        text = f"{x:.{digits}f}"
+        if x >= 100 or float(text) < 100:
+            return text
+    return f"{x:.4f}"
+
+
 def short_number(x: float) -> str:
     """A planner cost in 3 significant digits with k/M/G."""
     for size, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):

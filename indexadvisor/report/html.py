@@ -25,6 +25,7 @@ from .facts import (
     knee,
     money,
     monthly_cost,
+    percent,
     saving_pct,
     short_number,
     step_text,
@@ -47,7 +48,7 @@ def render_html(advice: Advice, options: ReportOptions | None = None) -> str:
     """The whole report as one HTML document."""
     options = options or ReportOptions()
     title = (f"Index advice: {len(advice.recommendations)} new indexes, workload cost "
-             f"-{advice.improvement_pct:.1f}%")
+             f"-{percent(advice.improvement_pct)}%")
     budget = format_size(advice.config.budget_bytes) if advice.config.budget_bytes else "none"
     meta = (f"indexadvisor {advice.tool_version} · PostgreSQL "
             f"{advice.server_version.split()[0] if advice.server_version else '?'} · HypoPG "
@@ -91,7 +92,7 @@ def _summary(advice: Advice, options: ReportOptions) -> str:
     cards = [
         _card("workload", f"{w.statements:,} statements",
               f"{len(w.queries):,} distinct, {skipped:,} skipped; {outcomes}"),
-        _card("workload cost", f"-{advice.improvement_pct:.1f}%",
+        _card("workload cost", f"-{percent(advice.improvement_pct)}%",
               f"{_cost(advice.cost_before)} → {_cost(advice.cost_after)} planner units, "
               f"calls-weighted; all candidates: {_cost(advice.bounds.all_candidates)}"),
         _card("new indexes", f"{len(advice.recommendations)} · "

@@ -17,7 +17,15 @@ from __future__ import annotations
 import re
 
 from ..model import Advice, Measurement, QueryResult, Verdict, format_size, short
-from .facts import ReportOptions, by_impact, money, monthly_cost, short_number, step_text
+from .facts import (
+    ReportOptions,
+    by_impact,
+    money,
+    monthly_cost,
+    percent,
+    short_number,
+    step_text,
+)
 from .plandiff import access_changes, diff_nodes
 
 LIMIT = 65_536  # a GitHub pull-request comment
@@ -78,7 +86,7 @@ def _summary(advice: Advice, options: ReportOptions) -> str:
     writes = sum(r.write_overhead for r in advice.recommendations)
     lines = [
         f"## Index advice: {len(advice.recommendations)} new indexes, workload cost "
-        f"-{advice.improvement_pct:.1f}%",
+        f"-{percent(advice.improvement_pct)}%",
         "",
         "| | |",
         "|---|---|",

@@ -9,7 +9,7 @@ from rich.table import Table
 from rich.text import Text
 
 from ..model import Advice, Outcome, Verdict, format_size, short
-from .facts import ReportOptions, by_impact, money, monthly_cost
+from .facts import ReportOptions, by_impact, money, monthly_cost, percent
 
 _STYLE = {
     Outcome.IMPROVED: "green",
@@ -45,7 +45,7 @@ def render_table(advice: Advice, console: Console,
              f"what-if EXPLAINs, {advice.cache_hits} cache hits"),
         Text.assemble("workload cost ", (
             f"{advice.cost_before:,.0f} -> {advice.cost_after:,.0f} "
-            f"(-{advice.improvement_pct:.1f}%)", "bold"),
+            f"(-{percent(advice.improvement_pct)}%)", "bold"),
                       f" with {len(advice.recommendations)} new indexes, "
                       f"{format_size(advice.index_bytes)} (about {monthly} a month)"),
         Text(f"bounds: no index {advice.bounds.no_index:,.0f}; all {advice.bounds.candidates} "
