@@ -11,7 +11,16 @@ from dataclasses import dataclass
 from ..candidates.ddl import create_index_ddl
 from ..catalog import Catalog
 from ..explain.costs import CachedCosts
-from ..model import AdvisorConfig, Bounds, Cost, CostedQuery, Recommendation, is_relevant
+from ..model import (
+    AdvisorConfig,
+    Bounds,
+    Candidate,
+    Cost,
+    CostedQuery,
+    Recommendation,
+    Rival,
+    is_relevant,
+)
 from ..model.errors import ConfigError
 from ..selection import ALGORITHMS, Limits, Selection
 from .baseline import Baseline
@@ -47,7 +56,7 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
         Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost),
     )
     final = {q.key: costs.cost(q, selection.chosen) for q in queries}
-    recommendations = _recommend(selection, queries, costs, pool, catalog)
+    recommendations = _recommend(selection, queries, costs, pool, catalog, baseline.base)
     weight = {q.key: q.weight for q in queries}
     bounds = Bounds(
         no_index=sum(weight[k] * baseline.base[k] for k in weight),
@@ -59,7 +68,8 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
 
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCosts,
-               pool: Pool, catalog: Catalog) -> tuple[Recommendation, ...]:
+               pool: Pool, catalog: Catalog, base: Mapping[str, float],
+               ) -> tuple[Recommendation, ...]:
     """Each chosen index with its marginal benefit: workload cost without it minus with it."""
     out = []
     chosen = list(selection.chosen)
@@ -82,6 +92,36 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
             candidate=cand, ddl=create_index_ddl(cand, catalog), size_bytes=pool.sizes[cand],
             benefit=benefit, write_overhead=pool.write_cost.get(cand, 0.0),
             queries=tuple(sorted(served)), write_detail=pool.writes.get(cand),
+            rivals=_rivals(cand, chosen, [q for q in queries if q.key in served], costs, pool,
+                           base),
         ))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
+
+
+RIVALS_TRIED = 3  # rivals re-costed in a recommendation's place (the best by their lone saving)
+RIVALS_KEPT = 2
+
+
+def _rivals(cand: Candidate, chosen: Sequence[Candidate], served: Sequence[CostedQuery],
+            costs: CachedCosts, pool: Pool, base: Mapping[str, float]) -> tuple[Rival, ...]:
+    """The candidates left out that would have done most of `cand`'s job: each costed in its
+    place (the rest of the chosen set kept) on the queries `cand` serves. Pre-ranked by what
+    each saves alone on those queries, which the selection's first pass costed already."""
+    others = [c for c in chosen if c != cand]
+    alone: list[tuple[float, Candidate]] = []
+    for rival in pool.candidates:
+        if rival in chosen:
+            continue
+        mine = [q for q in served if is_relevant(rival, q.leading)]
+        if not mine:
+            continue
+        saving = sum(q.weight * (base[q.key] - costs.cost(q, [rival]).cost) for q in mine)
+        if saving > 0:
+            alone.append((saving, rival))
+    out = []
+    for _, rival in sorted(alone, key=lambda t: (-t[0], t[1]))[:RIVALS_TRIED]:
+        benefit = sum(q.weight * (costs.cost(q, others).cost - costs.cost(q, [*others, rival]).cost)
+                      for q in served)
+        out.append(Rival(rival, benefit, pool.sizes[rival], pool.write_cost.get(rival, 0.0)))
+    return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate))[:RIVALS_KEPT])
