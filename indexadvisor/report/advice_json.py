@@ -151,7 +151,8 @@ def _skipped(s: Skipped) -> dict[str, Any]:
 
 def _candidate(c: Candidate) -> dict[str, Any]:
     return {"table": str(c.table), "columns": list(c.columns), "include": list(c.include),
-            "where": c.where, "method": c.method}
+            "where": c.where, "method": c.method,
+            "order": [order or "ASC" for order in c.orders]}
 
 
 def _step(s: SelectionStep) -> dict[str, Any]:
@@ -305,8 +306,9 @@ def _detail(reason: str, category: str) -> str:
 
 
 def _load_candidate(c: Mapping[str, Any]) -> Candidate:
+    order = tuple("" if o == "ASC" else o for o in c.get("order") or ())  # absent before
     return Candidate(TableName.parse(c["table"]), tuple(c["columns"]), tuple(c["include"]),
-                     c["where"], c["method"])
+                     c["where"], c["method"], order)
 
 
 def _load_result(q: Mapping[str, Any]) -> QueryResult:
