@@ -83,6 +83,23 @@ CLUSTERED = 0.9  # |pg_stats.correlation| from which n_distinct is not trusted f
 SIZE_MARGIN = 1.03
 
 
+# Fixed-width types beyond those a btree key commonly has (geometric, network, time).
+_OTHER_FIXED = {"point": 16, "line": 24, "lseg": 32, "box": 32, "circle": 24, "macaddr": 6,
+                "macaddr8": 8, "time with time zone": 12, "tid": 6, "pg_lsn": 8}
+
+
+def fixed_width(type_name: str) -> int | None:
+    """The width of a fixed-length type (None for a variable-length one: text, jsonb, ...).
+
+    >>> fixed_width("bigint"), fixed_width("point"), fixed_width("jsonb")
+    (8, 16, None)
+    """
+    base = _base_type(type_name)
+    if base in _FIXED:
+        return _FIXED[base][0]
+    return _OTHER_FIXED.get(base)
+
+
 def _base_type(type_name: str) -> str:
     """``character varying(40)`` -> ``character varying``; arrays stay arrays."""
     return type_name.split("(")[0].strip() if not type_name.endswith("]") else type_name

@@ -23,7 +23,7 @@ from .analysis import analyze_workload
 from .baseline import Baseline, cost_baseline
 from .choice import Choice, check_algorithm, choose
 from .pool import build_pool
-from .proposals import propose, refuse
+from .proposals import beside_existing, propose, refuse
 from .verdicts import Costs, Facts, decide
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ def advise(workload: Workload, conn: psycopg.Connection,
         proposals = refuse(proposals, session)
         say(f"costing {len(analyzed.reads)} queries without new indexes")
         baseline = cost_baseline(analyzed, costs)
+        proposals = beside_existing(proposals, baseline, costs, catalog)
         say(f"sizing {len(proposals.candidates)} candidate indexes")
         pool = build_pool(proposals, baseline, catalog, session, config, workload,
                           sandbox=sandbox)
