@@ -35,7 +35,8 @@ from .workload import read_workload
 def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
                schema_files: tuple[Path, ...], backend: str, create_extension: bool,
                statement_timeout: int | None, budget: int | None, max_indexes: int | None,
-               max_width: int | None, fmt: str, output: Path | None, **options: Any) -> None:
+               max_width: int | None, fill_budget: bool | None, knee: float | None, fmt: str,
+               output: Path | None, **options: Any) -> None:
     """Recommend indexes for the statements in SOURCES (.sql files, PostgreSQL logs,
     pg_stat_statements exports, directories of them, compressed or not, '-' for stdin)."""
     from ..db.connect import Guards, resolve_dsn
@@ -43,8 +44,8 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
     from ..pipeline.advise import advise
 
     config = load_config().with_options(budget_bytes=budget, max_indexes=max_indexes,
-                                        max_width=max_width,
-                                        statement_timeout_ms=statement_timeout)
+                                        max_width=max_width, fill_budget=fill_budget,
+                                        knee=knee, statement_timeout_ms=statement_timeout)
     target = resolve_dsn(dsn)
     if pgss and target is None:
         raise ConfigError("--pg-stat-statements reads the target database's statistics",

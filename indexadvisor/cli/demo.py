@@ -23,14 +23,16 @@ DEMO_BUDGET = 64_000_000
               default="auto", show_default=True)
 @advice_options
 def demo_cmd(backend: str, budget: int | None, max_indexes: int | None, max_width: int | None,
-             fmt: str, output: Path | None) -> None:
+             fill_budget: bool | None, knee: float | None, fmt: str,
+             output: Path | None) -> None:
     """Run the advisor end to end on the bundled demo, in a throwaway sandbox."""
     from ..db.connect import Guards
     from ..db.target import Script, open_target
     from ..pipeline.advise import advise
 
     config = AdvisorConfig(budget_bytes=DEMO_BUDGET).with_options(
-        budget_bytes=budget, max_indexes=max_indexes, max_width=max_width)
+        budget_bytes=budget, max_indexes=max_indexes, max_width=max_width,
+        fill_budget=fill_budget, knee=knee)
     workload = read_workload([str(demo.workload_dir())])
     output = output or Path("reports") / "demo.json"
     scripts = [Script(demo.schema_sql(), "demo/schema.sql"),

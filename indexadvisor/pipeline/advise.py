@@ -109,6 +109,8 @@ def _costs(query: CostedQuery, costs: CachedCosts, baseline: Baseline, choice: C
     new = {r.candidate for r in choice.recommendations if key in r.queries}
     labels = tuple(sorted(c.label for c in final.used | new))
     before = costs.plan(query, ())
-    after = costs.plan(query, choice.selection.chosen)
+    after = costs.plan(query, choice.selection.chosen, exact=True)
+    if choice.renames:
+        after = after.renamed(choice.renames)
     return Costs(baseline.base[key], final.cost, choice.best[key], labels, final.existing,
                  before, after if after != before else None)

@@ -71,7 +71,8 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
             "max_width": cfg.max_width, "min_gain": cfg.min_gain,
             "min_improvement": cfg.min_improvement, "algorithm": cfg.algorithm,
             "partial": cfg.partial, "covering": cfg.covering,
-            "counter_weight": cfg.counter_weight,
+            "counter_weight": cfg.counter_weight, "knee": cfg.knee,
+            "fill_budget": cfg.fill_budget,
             "statement_timeout_ms": cfg.statement_timeout_ms,
             "lock_timeout_ms": cfg.lock_timeout_ms,
         },
@@ -258,7 +259,8 @@ def _advice(doc: Mapping[str, Any]) -> Advice:
     settings = doc["settings"]
     config = AdvisorConfig(**{k: settings[k] for k in (
         "budget_bytes", "max_indexes", "max_width", "min_gain", "min_improvement", "algorithm",
-        "partial", "covering", "counter_weight", "statement_timeout_ms", "lock_timeout_ms")})
+        "partial", "covering", "counter_weight", "statement_timeout_ms", "lock_timeout_ms")},
+        **{k: settings[k] for k in ("knee", "fill_budget") if k in settings})
     entries = [q for q in doc["queries"] if q["fingerprint"] is not None]
     results = tuple(_load_result(q) for q in entries)
     workload_doc = doc["workload"]
