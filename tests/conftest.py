@@ -19,6 +19,8 @@ from indexadvisor.model.errors import SandboxError
 
 TEST_DSN_ENV = "INDEXADVISOR_TEST_DSN"
 
+pytest_plugins = ["pytester"]  # the capture plugin is tested in a pytest of its own
+
 
 class _SessionServer:
     """The database the suite runs against, started (or reached) at most once."""

@@ -1,8 +1,10 @@
-"""Command line: `indexadvisor advise`, `ingest`, `demo`, `report`, one module each. Catches
-AdvisorError only: a user mistake is a message and an exit code, never a traceback.
+"""Command line: `indexadvisor advise`, `ingest`, `demo`, `report`, `check`, `stats`, one
+module each. Catches AdvisorError only: a user mistake is a message and an exit code, never a
+traceback.
 
-Exit codes: 0 done, 2 a user-facing error (bad option, unreachable database, ...), 3 `--strict`
-and some input could not be read, 130 Ctrl-C.
+Exit codes: 0 done, 1 `check` found a regression, 2 a user-facing error (bad option,
+unreachable database, a migration that fails, ...), 3 `--strict` and some input could not be
+read, 130 Ctrl-C.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Sequence
 import click
 
 from ..model.errors import AdvisorError
-from . import advise, demo, ingest, report  # noqa: F401  (each registers its command)
+from . import advise, check, demo, ingest, report  # noqa: F401  (each registers its command)
 from .app import cli
 from .console import err
 

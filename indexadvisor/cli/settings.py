@@ -15,8 +15,8 @@ from ..model import AdvisorConfig, parse_size
 from ..model.errors import ConfigError
 
 
-def load_config(start: Path | None = None) -> AdvisorConfig:
-    """Settings from the nearest pyproject.toml's [tool.indexadvisor]; unknown keys are errors."""
+def load_section(start: Path | None = None) -> tuple[dict[str, Any], str] | None:
+    """The nearest pyproject.toml's [tool.indexadvisor] table and the file's path."""
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
         file = folder / "pyproject.toml"
@@ -25,9 +25,14 @@ def load_config(start: Path | None = None) -> AdvisorConfig:
                 data = tomllib.loads(file.read_text(encoding="utf-8"))
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
                 raise ConfigError(f"{file}: {exc}") from None
-            section = data.get("tool", {}).get("indexadvisor", {})
-            return config_from_mapping(section, str(file))
-    return AdvisorConfig()
+            return data.get("tool", {}).get("indexadvisor", {}), str(file)
+    return None
+
+
+def load_config(start: Path | None = None) -> AdvisorConfig:
+    """Settings from the nearest pyproject.toml's [tool.indexadvisor]; unknown keys are errors."""
+    found = load_section(start)
+    return AdvisorConfig() if found is None else config_from_mapping(*found)
 
 
 def config_from_mapping(section: dict[str, Any], where: str = "config") -> AdvisorConfig:
@@ -36,6 +41,8 @@ def config_from_mapping(section: dict[str, Any], where: str = "config") -> Advis
     values: dict[str, Any] = {}
     for raw_key, value in section.items():
         key = raw_key.replace("-", "_")
+        if key == "check" and isinstance(value, dict):
+            continue  # [tool.indexadvisor.check]: the CI gate's table (cli.check reads it)
         if key == "budget":
             values["budget_bytes"] = parse_size(value)
         elif key in known:

@@ -28,6 +28,7 @@ from typing import Any, Self
 import psycopg
 from psycopg import errors as pg_errors
 from psycopg import sql
+from psycopg.pq import TransactionStatus
 from psycopg.types.string import TextLoader
 
 from ..model import Plan
@@ -96,6 +97,13 @@ class Explainer:
         except psycopg.Error:
             pass  # the connection is going away; its backend state goes with it
 
+    @property
+    def in_block(self) -> bool:
+        """Whether a transaction block of the caller's is open on the connection (the CI
+        gate's staging mode plans inside the migration's transaction): every EXPLAIN then
+        runs in a savepoint."""
+        return self.conn.info.transaction_status == TransactionStatus.INTRANS
+
     # -- EXPLAIN ---------------------------------------------------------------------------
     def explain(self, text: str, params: Sequence[str | None] | None = None,
                 param_count: int = 0, *, analyze: bool = False) -> Plan:
@@ -117,6 +125,9 @@ class Explainer:
         try:
             if analyze:
                 with self.conn.transaction(force_rollback=True):
+                    raw = self._explain(text, params, param_count, options)
+            elif self.in_block:  # inside a caller's transaction: a failure must not end it
+                with self.conn.transaction():
                     raw = self._explain(text, params, param_count, options)
             else:
                 raw = self._explain(text, params, param_count, options)

@@ -11,6 +11,7 @@ session resets and re-creates what it needs before that range runs out.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from types import TracebackType
 from typing import Self
 
@@ -48,6 +49,7 @@ class HypoSession:
         self._names: dict[str, Candidate] = {}
         self._display: dict[str, str] = {}
         self._sizes: dict[Candidate, int] = {}
+        self._pinned: dict[str, tuple[str, tuple[int, ...]]] = {}  # display -> (ddl, oids)
 
     # -- lifecycle -------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -60,6 +62,7 @@ class HypoSession:
         try:
             if not self.conn.closed:
                 self.conn.rollback()
+                self._pinned.clear()
                 self._reset()
         except psycopg.Error:
             pass
@@ -74,6 +77,47 @@ class HypoSession:
         self._live.clear()
         self._created = 0
         self.resets += 1
+        for display, (ddl, _) in list(self._pinned.items()):
+            self._pinned.pop(display)
+            self.pin(ddl, display)
+
+    def _guard(self) -> AbstractContextManager[object]:
+        """A savepoint when the caller holds a transaction open (a failure must not end it)."""
+        return self.conn.transaction() if self.explainer.in_block else nullcontext()
+
+    # -- hypothetical indexes a caller states as DDL (a migration's CREATE INDEX) -----------
+    def pin(self, ddl: str, display: str) -> None:
+        """Create a hypothetical index from a CREATE INDEX statement; it stays live through
+        `use()` and resets until `unpin`, and plans show it as `display`. Raises
+        StatementNotCostable with HypoPG's reason when it cannot be simulated."""
+        try:
+            with self._guard():
+                rows = self.conn.execute(
+                    "SELECT indexrelid, indexname FROM hypopg_create_index(%s)", (ddl,)
+                ).fetchall()
+        except psycopg.OperationalError as exc:
+            raise CostingError(f"lost the database connection: {first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise StatementNotCostable(first_line(exc).removeprefix("hypopg: ")) from None
+        for _, name in rows:
+            self._display[name] = display
+        self._pinned[display] = (ddl, tuple(int(r[0]) for r in rows))
+        self._created += len(rows)
+
+    def unpin(self, display: str) -> None:
+        """Drop a pinned hypothetical index."""
+        _, oids = self._pinned.pop(display)
+        with self._guard():
+            self._drop(oids)
+
+    def pinned_ddl(self, display: str) -> str:
+        """The CREATE INDEX statement a pinned index was made from."""
+        return self._pinned[display][0]
+
+    @property
+    def pinned(self) -> tuple[str, ...]:
+        """The display names of the pinned hypothetical indexes."""
+        return tuple(self._pinned)
 
     # -- hypothetical indexes --------------------------------------------------------------
     def _targets(self, candidate: Candidate) -> list[TableName]:
@@ -98,10 +142,11 @@ class HypoSession:
         if not ddls:
             return
         try:
-            rows = self.conn.execute(
-                "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY"
-                " AS d(ddl, n), LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
-                (ddls,)).fetchall()
+            with self._guard():
+                rows = self.conn.execute(
+                    "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY"
+                    " AS d(ddl, n), LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
+                    (ddls,)).fetchall()
         except psycopg.OperationalError as exc:
             raise CostingError(f"lost the database connection: {first_line(exc)}") from None
         except psycopg.Error as exc:
@@ -125,6 +170,7 @@ class HypoSession:
     def _drop_untracked(self) -> None:
         """Drop hypothetical indexes a failed batch created before it failed."""
         tracked = {oid for oids in self._live.values() for oid in oids}
+        tracked |= {oid for _, oids in self._pinned.values() for oid in oids}
         rows = self.conn.execute("SELECT indexrelid FROM hypopg_list_indexes").fetchall()
         self._drop([int(r[0]) for r in rows if int(r[0]) not in tracked])
 

@@ -33,7 +33,7 @@ class WorkloadRecorder:
     def __init__(self) -> None:
         self._counts: Counter[str] = Counter()
         self._lock = threading.Lock()
-        self._engine: Engine | None = None
+        self._engine: Engine | type[Engine] | None = None
 
     @classmethod
     def attach(cls, engine: Engine) -> WorkloadRecorder:
@@ -41,6 +41,15 @@ class WorkloadRecorder:
         recorder = cls()
         recorder._engine = engine
         event.listen(engine, "before_cursor_execute", recorder._on_execute)
+        return recorder
+
+    @classmethod
+    def attach_all(cls) -> WorkloadRecorder:
+        """Start recording every statement of every SQLAlchemy engine (listens on the
+        `Engine` class: engines created later are recorded too)."""
+        recorder = cls()
+        recorder._engine = Engine
+        event.listen(Engine, "before_cursor_execute", recorder._on_execute)
         return recorder
 
     def detach(self) -> None:

@@ -234,6 +234,7 @@ class LocalSandbox(StopOnExit):
         self._reaper: subprocess.Popen[bytes] | None = None
         self._owner_pid = os.getpid()
         self._stopped = False
+        self._hypopg = True
 
     def __repr__(self) -> str:
         return f"LocalSandbox(dsn={self.dsn!r})"
@@ -244,12 +245,16 @@ class LocalSandbox(StopOnExit):
         return self.datadir / _LOG_NAME
 
     @classmethod
-    def start(cls, settings: Settings | None = None, *, bindir: Path | None = None) -> LocalSandbox:
-        """initdb, start and prepare a sandbox; `settings` override DEFAULT_SETTINGS."""
+    def start(cls, settings: Settings | None = None, *, bindir: Path | None = None,
+              hypopg: bool = True) -> LocalSandbox:
+        """initdb, start and prepare a sandbox; `settings` override DEFAULT_SETTINGS.
+        `hypopg=False` starts a server without HypoPG (only for tests that need no what-if
+        indexes, e.g. on a PostgreSQL build that has no HypoPG)."""
         bindir = bindir or find_bindir()
         if not _has_programs(bindir):
             raise SandboxError(f"{bindir} lacks initdb, pg_ctl or postgres", hint=INSTALL_HINT)
-        find_hypopg(bindir)
+        if hypopg:
+            find_hypopg(bindir)
         managed = _MANAGED & set(settings or {})
         if managed:
             raise SandboxError(f"the sandbox sets {', '.join(sorted(managed))} itself")
@@ -262,6 +267,7 @@ class LocalSandbox(StopOnExit):
                 hint="create one (useradd --system postgres) or run as an ordinary user",
             ) from exc
         sandbox = cls(bindir, datadir, _free_port(datadir))
+        sandbox._hypopg = hypopg
         track(sandbox)
         try:
             sandbox._reaper = _spawn_reaper(datadir, bindir)
@@ -309,7 +315,14 @@ class LocalSandbox(StopOnExit):
         self._program(args, "starting the sandbox server", timeout=90)
 
     def _prepare(self) -> None:
-        self.server_version_num, self.hypopg_version = prepare_server(self.dsn)
+        if getattr(self, "_hypopg", True):
+            self.server_version_num, self.hypopg_version = prepare_server(self.dsn)
+            return
+        import psycopg
+
+        with psycopg.connect(self.dsn, connect_timeout=15) as conn:
+            row = conn.execute("SELECT current_setting('server_version_num')::int").fetchone()
+        self.server_version_num = int(row[0]) if row else 0
 
     def stop(self) -> None:
         """Stop the server (fast, then immediate, then kill), remove the dir, end the reaper.

@@ -1,0 +1,1 @@
+"""CI gate benchmark: `indexadvisor check` on TPC-H SF1 (see run.py)."""

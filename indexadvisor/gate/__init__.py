@@ -1,0 +1,1 @@
+"""The CI gate: plan baselines, migration checks, one rule per module, verdicts."""
