@@ -118,10 +118,10 @@ def cost_metrics(before: Mapping[str, float], after: Mapping[str, float]) -> dic
 # --------------------------------------------------------------------------- advisor runs
 
 
-def advisor_run(workload: Workload, dsn: str, label: str, budget: int | None) -> tuple[
-        dict[str, Any], Advice]:
+def advisor_run(workload: Workload, dsn: str, label: str, budget: int | None,
+                fill_budget: bool = False) -> tuple[dict[str, Any], Advice]:
     """One advisor run through the public API; its metrics, recommendations and per-query costs."""
-    config = AdvisorConfig(budget_bytes=budget)
+    config = AdvisorConfig(budget_bytes=budget, fill_budget=fill_budget)
     with indexadvisor.connect(dsn) as conn:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         # Our own loader filled this database: its write counters are the COPY, not a
@@ -548,7 +548,8 @@ def real_table(real: Mapping[str, Any]) -> str:
 
 def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
           repeat: int, timeout_s: int, argv: Sequence[str],
-          advise_all: bool = False, ddl: bool = False) -> dict[str, Any]:
+          advise_all: bool = False, ddl: bool = False,
+          fill_budget: bool = False) -> dict[str, Any]:
     """Every advisor run, the bound, the baseline and (optionally) real execution."""
     queries = os.path.relpath(QUERY_DIR) if QUERY_DIR.is_relative_to(Path.cwd()) else QUERY_DIR
     workload = indexadvisor.load_workload([str(queries)])
@@ -569,7 +570,7 @@ def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
         statements=len(workload.queries) - len(EXCLUDED))
     for label, budget in budgets:
         log(f"advisor, budget {label}")
-        record, advice = advisor_run(advised, dsn, label, budget)
+        record, advice = advisor_run(advised, dsn, label, budget, fill_budget)
         log(f"  {record['indexes']} indexes, {mb(record['index_bytes'])}, "
             f"19-query ratio {record['sum_ratio_19']:.3f}, {record['wall_s']:.1f}s")
         record["final_costs"] = independent_costs(dsn, advice)
@@ -625,6 +626,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs per query with --real")
     parser.add_argument("--timeout", type=int, default=120,
                         help="statement timeout in seconds per query with --real")
+    parser.add_argument("--fill-budget", action="store_true",
+                        help="the advisor's --fill-budget: no knee rule")
     parser.add_argument("--run-ddl", action="store_true",
                         help="run each run's printed DDL in order, then drop it (sandbox only)")
     args = parser.parse_args(argv)
@@ -636,7 +639,7 @@ def main(argv: list[str] | None = None) -> int:
     t0 = time.perf_counter()
     if args.dsn:
         result = bench(args.dsn, budgets, args.real, args.repeat, args.timeout, argv,
-                       args.advise_all)
+                       args.advise_all, fill_budget=args.fill_budget)
     else:
         from indexadvisor.db.sandbox import open_sandbox
 
@@ -649,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("loading TPC-H failed")
             load_s = time.perf_counter() - t_load
             result = bench(sandbox.dsn, budgets, args.real, args.repeat, args.timeout, argv,
-                           args.advise_all, args.run_ddl)
+                           args.advise_all, args.run_ddl, args.fill_budget)
             result["environment"]["sandbox"] = {"settings": SANDBOX_SETTINGS, "load_s": load_s}
     result["environment"]["total_s"] = time.perf_counter() - t0
     args.out.parent.mkdir(parents=True, exist_ok=True)

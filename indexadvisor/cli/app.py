@@ -34,7 +34,7 @@ _advice_options = [
                  "knee of the cost curve (where an index no longer earns its bytes)."),
     click.option("--knee", type=click.FloatRange(min=0), metavar="FACTOR",
                  help="The knee rule: an index must cut the workload's remaining cost by at "
-                 "least FACTOR times its share of the data's bytes (default 0.1)."),
+                 "least FACTOR times its share of the data's bytes (default 0.05)."),
     click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
                  show_default=True, help="table for people, json for machines."),
     click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),

@@ -65,7 +65,7 @@ class AdvisorConfig:
     # The knee rule (selection/knee.py): an index must cut what the workload still costs by at
     # least `knee` times its share of the bytes of the tables the workload reads; the search
     # stops where none does, below the budget or without one. `fill_budget` turns it off.
-    knee: float = 0.1
+    knee: float = 0.05
     fill_budget: bool = False
 
     def __post_init__(self) -> None:

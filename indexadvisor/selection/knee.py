@@ -10,8 +10,8 @@ a move (an index added, or a chosen one widened) is worth its bytes when
 where *workload cost now* is the calls-weighted read cost of the workload with the indexes
 chosen so far, *data bytes* the size of the tables it reads (heap and TOAST, each table once,
 a partitioned parent as its partitions), and *factor* is `AdvisorConfig.knee` (default
-`DEFAULT_FACTOR`, 0.1): with the default, an index a tenth the size of the data must cut what
-the workload still costs by at least 1%. Plotted with the cost on a log scale and the bytes as
+`DEFAULT_FACTOR`, 0.05): with the default, an index a tenth the size of the data must cut what
+the workload still costs by at least 0.5%. Plotted with the cost on a log scale and the bytes as
 a share of the data, that is a bound on the curve's slope: the search stops at the knee, where
 the slope falls below `factor`, whether or not there is a budget left, and with no budget that
 is where it ends.
@@ -19,10 +19,11 @@ is where it ends.
 Measured against what the workload costs *now*, not before any index: one missing index that
 made the workload cost a hundred times more does not make every later index look worthless.
 
-Why 0.1: on TPC-H SF1 every move of the 500 MB, 1 GB and 2 GB runs cuts the remaining cost by
-0.12 or more times its share of the data's bytes; past about 2 GB, the moves an unlimited run
-adds cut it by less than 0.1 (the last, a 534 MB index for 0.25% of the remaining cost, by
-0.006) (BENCHMARKS.md).
+Why 0.05: on TPC-H SF1 (19 queries, 1.3 GB of tables) the greedy's moves up to about 2 GB cut
+the remaining cost by 0.1 or more times their share of the data's bytes; after that they buy
+little: with no budget the search stops at 2.0 GB (cost ratio 0.362) where filling goes on to
+2.8 GB (0.355), the last index 534 MB for a quarter of a percent. A factor of 0.1 stops a 2 GB
+run at 1.4 GB, 0.013 worse; 0.03 stops where 0.05 does (BENCHMARKS.md).
 
 `fill_budget` (CLI `--fill-budget`) turns the rule off: the search then spends the budget on
 anything that gains `min_gain` of the queries it touches, as it did before.
@@ -40,7 +41,7 @@ from dataclasses import dataclass
 
 from ..model import Candidate, format_size
 
-DEFAULT_FACTOR = 0.1
+DEFAULT_FACTOR = 0.05
 
 
 @dataclass(frozen=True)
