@@ -20,9 +20,10 @@ Measured against what the workload costs *now*, not before any index: one missin
 made the workload cost a hundred times more does not make every later index look worthless.
 
 Why 0.05: on TPC-H SF1 (19 queries, 1.3 GB of tables) the greedy's moves up to about 2 GB cut
-the remaining cost by 0.1 or more times their share of the data's bytes; after that they buy
-little: with no budget the search stops at 2.0 GB (cost ratio 0.362) where filling goes on to
-2.8 GB (0.355), the last index 534 MB for a quarter of a percent. A factor of 0.1 stops a 2 GB
+the remaining cost by more than 0.05 times their share of the data's bytes, so the 500MB, 1GB
+and 2GB runs end at their budgets; after that moves buy little: with no budget the search stops
+at 2.0 GB (cost ratio 0.362), before a 509 MB index that would cut the remaining cost by a
+quarter of a percent, where filling goes on to 3.0 GB (0.355). A factor of 0.1 stops a 2 GB
 run at 1.4 GB, 0.013 worse; 0.03 stops where 0.05 does (BENCHMARKS.md).
 
 `fill_budget` (CLI `--fill-budget`) turns the rule off: the search then spends the budget on
