@@ -44,6 +44,14 @@ ensure_postgres() {
     fi
 }
 
+ensure_chromium() {
+    # Headless Chromium for the HTML report tests (tests/test_report_browser.py).
+    if [ ! -x /usr/lib/chromium/chromium ] && ! command -v chromium >/dev/null 2>&1; then
+        echo "installing Chromium (headless, for the report tests)…" >&2
+        apt_install chromium || echo "warning: no Chromium; the browser tests will be skipped" >&2
+    fi
+}
+
 ensure_venv() {
     # $1: pip extras, e.g. "dev"
     local extras="${1:-}"
@@ -55,5 +63,5 @@ ensure_venv() {
     fi
     local spec="$ROOT"
     [ -n "$extras" ] && spec="$ROOT[$extras]"
-    "$VENV/bin/python" -m pip install -q --disable-pip-version-check -e "$spec"
+    "$VENV/bin/python" -m pip install -qq --disable-pip-version-check -e "$spec"
 }

@@ -19,9 +19,10 @@ VACUUM ANALYZE;
 """
 
 
-def _run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def _run(*args: str, stdin: str | None = None,
+         columns: int = 200) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k != "INDEXADVISOR_DSN"}
-    env["COLUMNS"] = "200"
+    env["COLUMNS"] = str(columns)
     return subprocess.run([sys.executable, "-m", "indexadvisor", *args], capture_output=True,
                           text=True, input=stdin, env=env, timeout=300)
 
@@ -79,10 +80,19 @@ def test_user_errors_exit_2_without_traceback(tmp_path: Path, args: list[str],
 
 
 def test_demo_end_to_end(tmp_path: Path) -> None:
-    report = tmp_path / "demo.json"
-    out = _run("demo", "--format", "json", "-o", str(report))
+    """The demo as `./scripts/demo` runs it: one screen at 100 columns, every report written
+    (HTML, Markdown, DDL, JSON), validated in its sandbox."""
+    out = _run("demo", "--reports", str(tmp_path), columns=100)
     assert out.returncode == 0, out.stderr
-    doc = json.loads(report.read_text())
+    screen = (out.stdout + out.stderr).splitlines()
+    assert len(screen) <= 60, len(screen)
+    assert max(len(line) for line in screen) <= 100
+    for name in ("demo.html", "demo.md", "demo.sql", "demo.json"):
+        assert str(tmp_path / name) in out.stdout
+        assert (tmp_path / name).stat().st_size > 0
+    assert "validated by real execution: passed" in out.stdout
+    doc = json.loads((tmp_path / "demo.json").read_text())
+    assert doc["validation"]["passed"] and doc["validation"]["rounds"]
     assert doc["summary"]["improvement_pct"] > 50
     tables = {r["table"] for r in doc["recommendations"]}
     assert "public.events" in tables  # the partitioned parent

@@ -9,9 +9,10 @@ from typing import Any
 import click
 
 from ..model.errors import ConfigError, SourceError
-from .app import advice_options, cli, reading, source_options
+from .app import advice_options, cli, outputs, reading, source_options, validate_options
 from .console import err, progress_display
 from .output import emit
+from .run import run_advisor, validation_settings
 from .settings import load_config
 from .workload import read_workload
 
@@ -30,23 +31,42 @@ from .workload import read_workload
 @click.option("--create-extension", is_flag=True,
               help="Run CREATE EXTENSION hypopg on the target if it is missing (a write).")
 @click.option("--statement-timeout", type=click.IntRange(min=1), help="Milliseconds per EXPLAIN.")
+@click.option("--validate", is_flag=True,
+              help="Build the recommended indexes in the sandbox and time the statements they "
+              "change; withdraw any that makes a statement slower and choose again.")
+@click.option("--validate-dsn", metavar="DSN",
+              help="Validate on this database instead: indexes are built there, inside a "
+              "transaction never committed, and SELECTs run there under EXPLAIN ANALYZE.")
+@validate_options
 @advice_options
 @source_options
 def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
                schema_files: tuple[Path, ...], backend: str, create_extension: bool,
-               statement_timeout: int | None, budget: int | None, max_indexes: int | None,
-               max_width: int | None, fill_budget: bool | None, knee: float | None, fmt: str,
-               output: Path | None, **options: Any) -> None:
+               statement_timeout: int | None, validate: bool, validate_dsn: str | None,
+               runs: int, tolerance: float, validate_timeout: int, budget: int | None,
+               max_indexes: int | None, max_width: int | None, fill_budget: bool | None,
+               knee: float | None, fmt: str, output: Path | None,
+               html_file: Path | None, md_file: Path | None, sql_file: Path | None,
+               json_file: Path | None, price: float | None, show_literals: bool,
+               step_summary: bool, **options: Any) -> None:
     """Recommend indexes for the statements in SOURCES (.sql files, PostgreSQL logs,
     pg_stat_statements exports, directories of them, compressed or not, '-' for stdin)."""
     from ..db.connect import Guards, resolve_dsn
     from ..db.target import Script, open_target
-    from ..pipeline.advise import advise
+
+    out = outputs(fmt, output, html_file, md_file, sql_file, json_file, price, show_literals,
+                  step_summary)
 
     config = load_config().with_options(budget_bytes=budget, max_indexes=max_indexes,
                                         max_width=max_width, fill_budget=fill_budget,
                                         knee=knee, statement_timeout_ms=statement_timeout)
     target = resolve_dsn(dsn)
+    if validate_dsn and target is None and not schema_files:
+        target = resolve_dsn(validate_dsn)  # advise there too (read-only), then validate
+    if validate and target is not None and not validate_dsn:
+        raise ConfigError("--validate builds indexes, which happens only in a sandbox",
+                          hint="omit --dsn and load the schema with --schema, or name a "
+                          "database where indexes may be built with --validate-dsn")
     if pgss and target is None:
         raise ConfigError("--pg-stat-statements reads the target database's statistics",
                           hint="give --dsn (or INDEXADVISOR_DSN)")
@@ -59,12 +79,16 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
     workload = read_workload(sources, source_opts, keep)
     scripts = [Script(_read(path), str(path)) for path in schema_files]
     guards = Guards(config.statement_timeout_ms, config.lock_timeout_ms)
+    settings = None
+    if validate or validate_dsn:
+        settings = validation_settings(runs, tolerance, validate_timeout, validate_dsn)
     with open_target(target, scripts, guards=guards, backend=backend,
                      create_hypopg=create_extension,
                      say=lambda m: err.print(f"[dim]{m}[/dim]")) as db, \
             progress_display() as progress:
-        advice = advise(workload, db.conn, config, progress, sandbox=db.sandbox)
-    emit(advice, fmt, output)
+        advice = run_advisor(workload, db, config, progress, settings, validate_dsn)
+    emit(advice, out.fmt, out.files, options=out.options, show_literals=out.show_literals,
+         step_summary=out.step_summary, to=out.to)
 
 
 def _read(path: Path) -> str:

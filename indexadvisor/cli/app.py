@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -10,6 +11,7 @@ import click
 from .._version import __version__
 from ..ingest import Filters, SourceOptions
 from ..model import parse_size
+from ..report.facts import ReportOptions
 from .workload import GroupFilters
 
 
@@ -23,6 +25,29 @@ def _size(_ctx: click.Context, _param: click.Parameter, value: str | None) -> in
     return None if value is None else parse_size(value)
 
 
+_FILE = click.Path(dir_okay=False, path_type=Path)
+_output_options = [
+    click.option("--format", "fmt", type=click.Choice(["table", "json", "html", "md", "sql"]),
+                 default="table", show_default=True,
+                 help="What goes to stdout: table for people, json for machines, html, md "
+                 "(Markdown), sql (the DDL)."),
+    click.option("-o", "--output", type=_FILE,
+                 help="Write the --format document to FILE instead of stdout; with the table, "
+                 "also write FILE in the format its suffix names (.html, .md, .sql; JSON "
+                 "otherwise)."),
+    click.option("--html", "html_file", type=_FILE, help="Also write the HTML report here."),
+    click.option("--md", "md_file", type=_FILE, help="Also write the Markdown report here."),
+    click.option("--sql", "sql_file", type=_FILE, help="Also write the DDL as a .sql file here."),
+    click.option("--json", "json_file", type=_FILE, help="Also write the JSON report here."),
+    click.option("--price-per-gb-month", "price", type=click.FloatRange(min=0), metavar="USD",
+                 help="Storage price for the monthly cost in reports (default 0.115: Amazon "
+                 "RDS gp3, us-east-1 list price; Aurora standard is 0.10)."),
+    click.option("--show-literals", is_flag=True,
+                 help="Keep literals in statements and plans in HTML and Markdown (masked as "
+                 "? by default)."),
+    click.option("--step-summary", is_flag=True,
+                 help="Append the Markdown report to $GITHUB_STEP_SUMMARY."),
+]
 _advice_options = [
     click.option("--budget", callback=_size, metavar="SIZE",
                  help="Storage budget for new indexes, e.g. 500MB, 2GB."),
@@ -35,18 +60,69 @@ _advice_options = [
     click.option("--knee", type=click.FloatRange(min=0), metavar="FACTOR",
                  help="The knee rule: an index must cut the workload's remaining cost by at "
                  "least FACTOR times its share of the data's bytes (default 0.05)."),
-    click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table",
-                 show_default=True, help="table for people, json for machines."),
-    click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                 help="Write the JSON report to this file."),
+    *_output_options,
 ]
+_validate_options = [
+    click.option("--runs", type=click.IntRange(min=1, max=50), default=3, show_default=True,
+                 help="Validation: measured runs per statement, after one warm-up."),
+    click.option("--tolerance", type=click.FloatRange(min=0), default=10.0, show_default=True,
+                 metavar="PCT", help="Validation: a statement more than PCT percent (and 1 ms) "
+                 "slower with the indexes is a regression; its index is withdrawn."),
+    click.option("--validate-timeout", type=click.IntRange(min=1), default=30_000,
+                 show_default=True, metavar="MS",
+                 help="Validation: time limit of one run of one statement."),
+]
+
+
+def _apply(options: list[Any], func: Any) -> Any:
+    for option in reversed(options):
+        func = option(func)
+    return func
 
 
 def advice_options(func: Any) -> Any:
     """The options every command that runs the advisor accepts."""
-    for option in reversed(_advice_options):
-        func = option(func)
-    return func
+    return _apply(_advice_options, func)
+
+
+def output_options(func: Any) -> Any:
+    """The options of every command that writes an advice report."""
+    return _apply(_output_options, func)
+
+
+def validate_options(func: Any) -> Any:
+    """How validation measures (with --validate or --validate-dsn)."""
+    return _apply(_validate_options, func)
+
+
+@dataclass(frozen=True)
+class Outputs:
+    """Where and how the reports go."""
+
+    fmt: str
+    files: tuple[tuple[str, Path], ...]
+    options: ReportOptions
+    show_literals: bool
+    step_summary: bool
+    to: Path | None = None  # the --format document goes to this file instead of stdout
+
+
+def outputs(fmt: str, output: Path | None, html_file: Path | None, md_file: Path | None,
+            sql_file: Path | None, json_file: Path | None, price: float | None,
+            show_literals: bool, step_summary: bool) -> Outputs:
+    """The files to write, from what `output_options` collected."""
+    from .output import format_of
+
+    files = []
+    to = None
+    if output is not None and fmt != "table":  # -o takes what stdout would have had
+        fmt, to = format_of(output, fmt), output
+    elif output is not None:
+        files.append((format_of(output, "json"), output))
+    files += [(kind, path) for kind, path in (("html", html_file), ("md", md_file),
+                                              ("sql", sql_file), ("json", json_file)) if path]
+    options = ReportOptions() if price is None else ReportOptions(price_per_gb_month=price)
+    return Outputs(fmt, tuple(files), options, show_literals, step_summary, to)
 
 
 _sources = [

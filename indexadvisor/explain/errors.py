@@ -10,9 +10,17 @@ from ..model.errors import CostingError
 class StatementNotCostable(Exception):
     """EXPLAIN rejected the statement itself (its fault, not ours): carries the server's words."""
 
-    def __init__(self, message: str) -> None:
+    def __init__(self, message: str, sqlstate: str | None = None) -> None:
         super().__init__(message)
         self.message = message
+        self.sqlstate = sqlstate  # e.g. 57014: canceled (statement_timeout)
+
+    @property
+    def timed_out(self) -> bool:
+        return self.sqlstate == QUERY_CANCELED
+
+
+QUERY_CANCELED = "57014"
 
 
 class CandidateRefused(CostingError):

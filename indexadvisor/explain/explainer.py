@@ -55,7 +55,7 @@ def explain_error(exc: psycopg.Error) -> Exception:
     (CostingError); anything else the server said about the statement is its verdict."""
     if isinstance(exc, psycopg.OperationalError) and not isinstance(exc, STATEMENT_ERRORS):
         return CostingError(f"lost the database connection: {first_line(exc)}")
-    return StatementNotCostable(first_line(exc))
+    return StatementNotCostable(first_line(exc), exc.sqlstate)
 
 
 class Explainer:

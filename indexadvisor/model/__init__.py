@@ -10,6 +10,7 @@ from .advice import (
     NotCosted,
     QueryResult,
     Recommendation,
+    Rival,
     SelectionStep,
     WriteOverhead,
 )
@@ -22,6 +23,16 @@ from .names import TableName, is_expression, key_sql, quote_ident, short
 from .outcome import Outcome
 from .plan import Actual, Plan, PlanNode
 from .uses import EQUALITY, LEADING, RANGE, SORT, ColumnUse, UseKind
+from .validation import (
+    BuiltIndex,
+    Flag,
+    Measurement,
+    QueryCheck,
+    Validation,
+    ValidationRound,
+    ValidationSettings,
+    Withdrawal,
+)
 from .workload import Query, Sample, Skipped, Statement, Workload
 
 __all__ = [
@@ -34,6 +45,7 @@ __all__ = [
     "AdvisorConfig",
     "AdvisorError",
     "Bounds",
+    "BuiltIndex",
     "Candidate",
     "ColumnUse",
     "Cost",
@@ -44,21 +56,29 @@ __all__ = [
     "DropMethod",
     "DropReason",
     "DropVerdict",
+    "Flag",
+    "Measurement",
     "NotCosted",
     "Outcome",
     "Plan",
     "PlanNode",
     "Query",
     "QueryChange",
+    "QueryCheck",
     "QueryResult",
     "Recommendation",
+    "Rival",
     "Sample",
     "SelectionStep",
     "Skipped",
     "Statement",
     "TableName",
     "UseKind",
+    "Validation",
+    "ValidationRound",
+    "ValidationSettings",
     "Verdict",
+    "Withdrawal",
     "Workload",
     "WriteOverhead",
     "format_size",

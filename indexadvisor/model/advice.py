@@ -14,6 +14,7 @@ from .drops import DropVerdict, Verdict
 from .names import TableName, is_expression, quote_ident
 from .outcome import Outcome
 from .plan import Plan
+from .validation import Validation
 from .workload import Query, Workload
 
 
@@ -48,6 +49,17 @@ class WriteOverhead:
 
 
 @dataclass(frozen=True)
+class Rival:
+    """A candidate that could have taken a recommendation's place: what it would have saved
+    on the queries the recommendation serves, in its place, and its size."""
+
+    candidate: Candidate
+    benefit: float  # calls-weighted saving in place of the recommendation (writes not counted)
+    size_bytes: int
+    write_overhead: float = 0.0
+
+
+@dataclass(frozen=True)
 class Recommendation:
     """An index to create, with what it costs and what it buys."""
 
@@ -58,6 +70,7 @@ class Recommendation:
     write_overhead: float
     queries: tuple[str, ...] = ()  # fingerprints of queries whose plan uses it
     write_detail: WriteOverhead | None = None  # write_overhead by cause
+    rivals: tuple[Rival, ...] = ()  # the best candidates it won over, best first
 
 
 @dataclass(frozen=True)
@@ -139,6 +152,7 @@ class Advice:
     steps: tuple[SelectionStep, ...] = ()
     drops: tuple[DropVerdict, ...] = ()  # existing indexes to drop (or keep)
     not_costed: tuple[NotCosted, ...] = ()  # GIN proposals HypoPG cannot cost
+    validation: Validation | None = None  # real builds and runs (advise --validate)
 
     @property
     def whatif_calls(self) -> int:

@@ -18,3 +18,4 @@ class Outcome(StrEnum):
     UNKNOWN_TABLE = "unknown_table"
     UNPARSEABLE = "unparseable"
     NOT_ADVISED = "not_advised"
+    WITHDRAWN = "withdrawn"  # its index made it slower when built and run (advise --validate)

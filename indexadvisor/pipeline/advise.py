@@ -8,22 +8,25 @@ Every query leaves with exactly one `Outcome` and a reason a DBA can act on (`ve
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from .._version import __version__
 from ..analyze.gin import query_gin_uses
 from ..candidates.gin import gin_note, gin_proposals
+from ..catalog import Catalog
 from ..catalog.read import read_catalog
 from ..drops.price import advise_drops
 from ..explain.costs import CachedCosts
 from ..explain.hypo import HypoSession
-from ..model import Advice, AdvisorConfig, CostedQuery, Counters, Workload
-from .analysis import analyze_workload
+from ..model import Advice, AdvisorConfig, Candidate, CostedQuery, Counters, Plan, Workload
+from .analysis import Analyzed, analyze_workload
 from .baseline import Baseline, cost_baseline
 from .choice import Choice, check_algorithm, choose
-from .pool import build_pool
-from .proposals import beside_existing, propose, refuse
+from .pool import Pool, build_pool
+from .proposals import Proposals, beside_existing, propose, refuse
 from .verdicts import Costs, Facts, decide
 
 if TYPE_CHECKING:
@@ -40,6 +43,18 @@ def advise(workload: Workload, conn: psycopg.Connection,
     `sandbox=True` only when `conn` is a throwaway database we created: drop advice may then
     simulate a DROP INDEX in a rolled-back transaction there.
     """
+    with advice_run(workload, conn, config, progress, sandbox=sandbox) as run:
+        return run.advice()
+
+
+@contextmanager
+def advice_run(workload: Workload, conn: psycopg.Connection,
+               config: AdvisorConfig | None = None,
+               progress: Callable[[str], None] | None = None, *,
+               sandbox: bool = False) -> Iterator[AdviceRun]:
+    """The stages up to the candidate pool, done once, with the HypoPG session kept open, so
+    the choice can run again without some candidates (`AdviceRun.advice`): what validation
+    does after an index turned out slower for real. Arguments as for `advise`."""
     config = config or AdvisorConfig()
     say = progress or (lambda _message: None)
     check_algorithm(config)
@@ -58,48 +73,92 @@ def advise(workload: Workload, conn: psycopg.Connection,
         say(f"sizing {len(proposals.candidates)} candidate indexes")
         pool = build_pool(proposals, baseline, catalog, session, config, workload,
                           sandbox=sandbox)
-        say(f"selecting among {len(pool.candidates)} candidates ({config.algorithm})")
+        yield AdviceRun(workload, config, catalog, analyzed, proposals, baseline, pool, costs,
+                        say, started, sandbox)
+
+
+class AdviceRun:
+    """An advisor run after the pool stage: `advice()` chooses, prices drops and decides
+    every verdict; `advice(excluded)` does it again with some candidates taken out."""
+
+    def __init__(self, workload: Workload, config: AdvisorConfig, catalog: Catalog,
+                 analyzed: Analyzed, proposals: Proposals, baseline: Baseline, pool: Pool,
+                 costs: CachedCosts, say: Callable[[str], None], started: float,
+                 sandbox: bool) -> None:
+        self.workload, self.config, self.catalog = workload, config, catalog
+        self.analyzed, self.proposals, self.baseline, self.pool = (analyzed, proposals,
+                                                                   baseline, pool)
+        self.costs, self.say, self.started, self.sandbox = costs, say, started, sandbox
+
+    @property
+    def statements(self) -> dict[str, CostedQuery]:
+        """The costable statements advised on, by query key: what validation runs."""
+        return {item.key: item.costed for item in self.baseline.reads}
+
+    @property
+    def server_version_num(self) -> int:
+        return self.catalog.server_version_num
+
+    def plan(self, key: str, configuration: Iterable[Candidate]) -> Plan:
+        """The what-if plan of a statement under a configuration (hypothetical names renamed
+        to the names our DDL gives)."""
+        return self.costs.plan(self.statements[key], configuration)
+
+    def advice(self, excluded: Collection[Candidate] = frozenset(),
+               notes: Mapping[str, str] | None = None) -> Advice:
+        """Choice, drops and verdicts, with `excluded` out of the pool. `notes` (query key ->
+        text) are said in those queries' reasons; a query with a note that is no longer
+        improved is `withdrawn`."""
+        config, catalog, baseline, costs = self.config, self.catalog, self.baseline, self.costs
+        pool = self.pool
+        if excluded:
+            pool = replace(pool, candidates=tuple(c for c in pool.candidates
+                                                  if c not in excluded))
+        notes = notes or {}
+        self.say(f"selecting among {len(pool.candidates)} candidates ({config.algorithm})")
         choice = choose(baseline, pool, costs, catalog, config)
-        say("pricing index drops")
+        self.say("pricing index drops")
         drops = advise_drops(costs, catalog, [item.costed for item in baseline.reads],
-                             [r.candidate for r in choice.recommendations], sandbox=sandbox,
+                             [r.candidate for r in choice.recommendations],
+                             sandbox=self.sandbox,
                              tables={item.key: item.analysis.tables for item in baseline.reads},
                              loads=pool.loads)
         measured = {item.key: _costs(item.costed, costs, baseline, choice)
                     for item in baseline.reads}
-
-    gin = {item.key: query_gin_uses(item.query, analyzed.schema) for item in analyzed.reads}
-    not_costed = gin_proposals(gin, catalog)
-    chosen = choice.selection
-    facts = {}
-    for query in workload.queries:
-        key = query.fingerprint
-        problem = baseline.problems.get(key) or analyzed.problems.get(key)
-        proposed = proposals.fresh.get(key, ())
-        facts[key] = Facts(
-            query, problem=problem, costs=measured.get(key),
-            proposed=proposed, covered=tuple(proposals.covered.get(key, {}).values()),
-            refused=proposals.refused_for(key),
-            write_losers=tuple(sorted(c.label for c in proposed if c in chosen.rejected_write)),
-            stop_reason=chosen.stop_reason, gin_note=gin_note(not_costed, key),
-            values_note=baseline.notes.get(key, ""))
-    return Advice(
-        tool_version=__version__,
-        server_version=catalog.server_version,
-        server_version_num=catalog.server_version_num,
-        hypopg_version=catalog.hypopg_version or "",
-        config=config,
-        workload=workload,
-        results=tuple(decide(facts[q.fingerprint], config) for q in workload.queries),
-        recommendations=choice.recommendations,
-        bounds=choice.bounds,
-        selection_stop=chosen.stop_reason,
-        counters=Counters(costs.explain_calls, costs.requests, costs.hits,
-                          time.perf_counter() - started),
-        steps=chosen.steps,
-        drops=drops,
-        not_costed=not_costed,
-    )
+        analyzed, proposals, workload = self.analyzed, self.proposals, self.workload
+        gin = {item.key: query_gin_uses(item.query, analyzed.schema) for item in analyzed.reads}
+        not_costed = gin_proposals(gin, catalog)
+        chosen = choice.selection
+        facts = {}
+        for query in workload.queries:
+            key = query.fingerprint
+            problem = baseline.problems.get(key) or analyzed.problems.get(key)
+            proposed = proposals.fresh.get(key, ())
+            facts[key] = Facts(
+                query, problem=problem, costs=measured.get(key),
+                proposed=proposed, covered=tuple(proposals.covered.get(key, {}).values()),
+                refused=proposals.refused_for(key),
+                write_losers=tuple(sorted(c.label for c in proposed
+                                          if c in chosen.rejected_write)),
+                stop_reason=chosen.stop_reason, gin_note=gin_note(not_costed, key),
+                values_note=baseline.notes.get(key, ""), withdrawn_note=notes.get(key, ""))
+        return Advice(
+            tool_version=__version__,
+            server_version=catalog.server_version,
+            server_version_num=catalog.server_version_num,
+            hypopg_version=catalog.hypopg_version or "",
+            config=config,
+            workload=workload,
+            results=tuple(decide(facts[q.fingerprint], config) for q in workload.queries),
+            recommendations=choice.recommendations,
+            bounds=choice.bounds,
+            selection_stop=chosen.stop_reason,
+            counters=Counters(costs.explain_calls, costs.requests, costs.hits,
+                              time.perf_counter() - self.started),
+            steps=chosen.steps,
+            drops=drops,
+            not_costed=not_costed,
+        )
 
 
 def _costs(query: CostedQuery, costs: CachedCosts, baseline: Baseline, choice: Choice) -> Costs:

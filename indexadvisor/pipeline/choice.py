@@ -23,6 +23,7 @@ from ..model import (
     Cost,
     CostedQuery,
     Recommendation,
+    Rival,
     SelectionStep,
     format_size,
     is_relevant,
@@ -72,7 +73,8 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
     # the planner is not monotone: the best of every candidate is no worse than the choice
     best = {k: min(cost, final[k].cost) for k, cost in best.items()}
     hashed = clashing(selection.chosen, catalog)
-    recommendations = _recommend(selection, queries, costs, pool, catalog, hashed)
+    recommendations = _recommend(selection, queries, costs, pool, catalog, baseline.base,
+                                 hashed)
     bounds = Bounds(
         no_index=no_index,
         all_candidates=sum(weight[k] * best[k] for k in weight),
@@ -139,7 +141,7 @@ def _placed(added: Candidate, replaced: Candidate | None, gain: float, extra: in
 
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCosts,
-               pool: Pool, catalog: Catalog,
+               pool: Pool, catalog: Catalog, base: Mapping[str, float],
                hashed: frozenset[Candidate]) -> tuple[Recommendation, ...]:
     """Each chosen index with its marginal benefit: workload cost without it minus with it."""
     out = []
@@ -165,6 +167,36 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
             # to the cent, as the JSON keeps them: a saved report renders the same digits
             benefit=round(benefit, 2), write_overhead=round(pool.write_cost.get(cand, 0.0), 2),
             queries=tuple(sorted(served)), write_detail=pool.writes.get(cand),
+            rivals=_rivals(cand, chosen, [q for q in queries if q.key in served], costs, pool,
+                           base),
         ))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
+
+
+RIVALS_TRIED = 3  # rivals re-costed in a recommendation's place (the best by their lone saving)
+RIVALS_KEPT = 2
+
+
+def _rivals(cand: Candidate, chosen: Sequence[Candidate], served: Sequence[CostedQuery],
+            costs: CachedCosts, pool: Pool, base: Mapping[str, float]) -> tuple[Rival, ...]:
+    """The candidates left out that would have done most of `cand`'s job: each costed in its
+    place (the rest of the chosen set kept) on the queries `cand` serves. Pre-ranked by what
+    each saves alone on those queries, which the selection's first pass costed already."""
+    others = [c for c in chosen if c != cand]
+    alone: list[tuple[float, Candidate]] = []
+    for rival in pool.candidates:
+        if rival in chosen:
+            continue
+        mine = [q for q in served if is_relevant(rival, q.leading)]
+        if not mine:
+            continue
+        saving = sum(q.weight * (base[q.key] - costs.cost(q, [rival]).cost) for q in mine)
+        if saving > 0:
+            alone.append((saving, rival))
+    out = []
+    for _, rival in sorted(alone, key=lambda t: (-t[0], t[1]))[:RIVALS_TRIED]:
+        benefit = sum(q.weight * (costs.cost(q, others).cost - costs.cost(q, [*others, rival]).cost)
+                      for q in served)
+        out.append(Rival(rival, benefit, pool.sizes[rival], pool.write_cost.get(rival, 0.0)))
+    return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate))[:RIVALS_KEPT])

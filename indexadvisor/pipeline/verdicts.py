@@ -40,11 +40,16 @@ class Facts:
     stop_reason: str = ""  # why the selection stopped
     gin_note: str | None = None  # a GIN index proposed for it, not costed
     values_note: str = ""  # which values its $n were costed with
+    withdrawn_note: str = ""  # validation took back an index it was to use, and why
 
 
 def decide(facts: Facts, config: AdvisorConfig) -> QueryResult:
     """The outcome and reason of one query."""
     outcome, reason = _outcome(facts, config)
+    if facts.withdrawn_note and outcome is not Outcome.IMPROVED and facts.problem is None:
+        outcome, reason = Outcome.WITHDRAWN, facts.withdrawn_note
+    elif facts.withdrawn_note:
+        reason = f"{reason}; {facts.withdrawn_note}"
     notes = [reason]
     if facts.gin_note and outcome is not Outcome.IMPROVED:
         notes.append(facts.gin_note)

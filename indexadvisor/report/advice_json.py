@@ -30,6 +30,7 @@ from ..model import (
     QueryChange,
     QueryResult,
     Recommendation,
+    Rival,
     Sample,
     SelectionStep,
     Skipped,
@@ -39,6 +40,7 @@ from ..model import (
     WriteOverhead,
 )
 from ..model.errors import SourceError
+from .validation_json import validation_from_dict, validation_to_dict
 
 SCHEMA_VERSION = 2
 TOOL = "indexadvisor"
@@ -112,6 +114,9 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
                 "write_overhead": _round(r.write_overhead),
                 "write_overhead_detail": _write_detail(r.write_detail),
                 "queries": list(r.queries),
+                "rivals": [{**_candidate(x.candidate), "label": x.candidate.label,
+                            "benefit": _round(x.benefit), "size_bytes": x.size_bytes,
+                            "write_overhead": _round(x.write_overhead)} for x in r.rivals],
             }
             for r in advice.recommendations
         ],
@@ -120,6 +125,7 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
                                            key=lambda d: (d.candidate.table, d.candidate.index))],
         "not_costed": [_not_costed(n) for n in advice.not_costed],
         "queries": queries,
+        "validation": validation_to_dict(advice.validation, _candidate),
     }
 
 
@@ -300,6 +306,7 @@ def _advice(doc: Mapping[str, Any]) -> Advice:
                                    n["opclass"], tuple(n["operators"]), n["reason"], n["ddl"],
                                    tuple(n["queries"]), n["extension"])
                          for n in doc["not_costed"]),
+        validation=validation_from_dict(doc.get("validation"), _load_candidate),
     )
 
 
@@ -331,6 +338,8 @@ def _load_recommendation(r: Mapping[str, Any]) -> Recommendation:
         candidate=_load_candidate(r), ddl=r["ddl"], size_bytes=int(r["size_bytes"]),
         benefit=float(r["benefit"]), write_overhead=float(r["write_overhead"]),
         queries=tuple(r["queries"]),
+        rivals=tuple(Rival(_load_candidate(x), float(x["benefit"]), int(x["size_bytes"]),
+                           float(x["write_overhead"])) for x in r.get("rivals", ())),
         write_detail=None if detail is None else WriteOverhead(
             detail["inserts"], detail["updates"], detail["lost_hot"], detail["deletes"]))
 

@@ -149,7 +149,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
             if cand.is_prefix_of(other):
                 stale[other] = math.inf
                 blocked.discard(other)
-    placed = _Curve(queries, costs, sizes)
+    placed = _Curve(queries, costs, sizes, affects, current)
     before = list(chosen)
     pruned = _prune(chosen, affects, costs, write, limits, sizes, queries)
     steps += placed.removals(before, pruned)
@@ -181,16 +181,25 @@ def _knee_stop(below: Mapping[Candidate, float], chosen: Sequence[Candidate],
 
 
 class _Curve:
-    """Places the pruning and swap moves on the cost-vs-bytes curve (configurations the
-    search costed already: cache hits, no EXPLAIN)."""
+    """Places the pruning and swap moves on the cost-vs-bytes curve: the workload cost kept
+    up to date for the queries a move touches only (configurations the search costed already:
+    cache hits, no EXPLAIN)."""
 
     def __init__(self, queries: Sequence[CostedQuery], costs: CostModel,
-                 sizes: Mapping[Candidate, int]) -> None:
-        self.queries, self.costs, self.sizes = queries, costs, sizes
+                 sizes: Mapping[Candidate, int], affects: Mapping[Candidate, list[CostedQuery]],
+                 current: Mapping[str, float]) -> None:
+        self.costs, self.sizes, self.affects = costs, sizes, affects
+        self.weights = {q.key: q.weight for q in queries}
+        self.current = dict(current)
+        self.total = sum(q.weight * self.current[q.key] for q in queries)
 
-    def point(self, configuration: Sequence[Candidate]) -> tuple[float, int]:
-        cost = sum(q.weight * self.costs.cost(q, configuration).cost for q in self.queries)
-        return cost, sum(self.sizes[c] for c in configuration)
+    def _move(self, configuration: Sequence[Candidate], touched: Sequence[Candidate],
+              ) -> tuple[float, int]:
+        for q in {q.key: q for c in touched for q in self.affects[c]}.values():
+            cost = self.costs.cost(q, configuration).cost
+            self.total += self.weights[q.key] * (cost - self.current[q.key])
+            self.current[q.key] = cost
+        return self.total, sum(self.sizes[c] for c in configuration)
 
     def removals(self, chosen: Sequence[Candidate],
                  removed: Sequence[Candidate]) -> list[SelectionStep]:
@@ -198,7 +207,8 @@ class _Curve:
         left = list(chosen)
         for cand in removed:
             left.remove(cand)
-            out.append(SelectionStep(cand, None, 0.0, -self.sizes[cand], *self.point(left)))
+            out.append(SelectionStep(cand, None, 0.0, -self.sizes[cand],
+                                     *self._move(left, [cand])))
         return out
 
     def swaps(self, chosen: Sequence[Candidate],
@@ -207,8 +217,9 @@ class _Curve:
         now = list(chosen)
         for step in moves:
             now = [step.added if c == step.replaced else c for c in now]
+            touched = [step.added] + ([step.replaced] if step.replaced is not None else [])
             out.append(SelectionStep(step.added, step.replaced, step.gain, step.extra_bytes,
-                                     *self.point(now)))
+                                     *self._move(now, touched)))
         return out
 
 

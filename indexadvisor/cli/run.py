@@ -1,0 +1,58 @@
+"""Running the advisor for a command: plain, or validated by real execution (in the sandbox,
+or on the database named with --validate-dsn, after telling the user plainly what happens
+there)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from ..model import Advice, AdvisorConfig, ValidationSettings, Workload
+from ..model.errors import ConfigError
+from .console import err
+
+if TYPE_CHECKING:
+    from ..db.target import Target
+
+
+def validation_settings(runs: int, tolerance_pct: float, timeout_ms: int,
+                        validate_dsn: str | None) -> ValidationSettings:
+    """The settings --runs, --tolerance and --validate-timeout give."""
+    where = "the sandbox"
+    if validate_dsn:
+        from ..db.connect import redact_dsn
+
+        where = redact_dsn(validate_dsn)
+    return ValidationSettings(runs=runs, tolerance=tolerance_pct / 100,
+                              statement_timeout_ms=timeout_ms, where=where)
+
+
+def run_advisor(workload: Workload, db: Target, config: AdvisorConfig,
+                progress: Callable[[str], None] | None,
+                settings: ValidationSettings | None, validate_dsn: str | None) -> Advice:
+    """advise(), or advise and validate when `settings` are given."""
+    from ..pipeline.advise import advice_run, advise
+
+    if settings is None:
+        return advise(workload, db.conn, config, progress, sandbox=db.sandbox)
+    from ..db.connect import Guards, connect, resolve_dsn
+    from ..validate import ValidationTarget, validate
+
+    if validate_dsn:
+        dsn = resolve_dsn(validate_dsn)
+        assert dsn is not None
+        err.print(f"[bold yellow]--validate-dsn:[/bold yellow] indexes will be built in "
+                  f"{settings.where} (CREATE INDEX inside a transaction that is never "
+                  "committed: they are gone when it ends, also if indexadvisor is killed; "
+                  "writes to those tables wait while it is open) and SELECT statements will "
+                  "run there under EXPLAIN ANALYZE.", highlight=False)
+        sandbox = False
+    elif db.sandbox and db.dsn:
+        dsn, sandbox = db.dsn, True
+    else:
+        raise ConfigError("--validate needs a sandbox or --validate-dsn")
+    guards = Guards(settings.statement_timeout_ms, lock_timeout_ms=5_000)
+    with advice_run(workload, db.conn, config, progress, sandbox=db.sandbox) as run, \
+            connect(dsn, read_only=False, guards=guards,
+                    application_name="indexadvisor-validate") as writable:
+        return validate(run, ValidationTarget(writable, sandbox=sandbox), settings, progress)
