@@ -8,6 +8,11 @@ Costs are kept for every configuration asked about (a few numbers each). Plans a
 JSON text the server sent, parsed only when a report asks for one (`plan`): the no-new-index
 plan of every query always, the others up to `plan_bytes` of text, least recently used first
 out. A plan asked for after it was let go is planned again, and counted (`replanned`).
+
+`exact` costs a query with a whole configuration live, not only the candidates relevant to it:
+the final configuration's costs and plans, which every outcome is decided from, come from
+that EXPLAIN, so they equal an independent EXPLAIN with exactly those indexes even where the
+relevance test missed an index the planner uses.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from .hypo import HypoSession
 DEFAULT_PLAN_BYTES = 64 << 20
 
 _Key = tuple[str, frozenset[Candidate]]
+_EXACT = "exact\0"  # key prefix of a query costed with a whole configuration live
 
 
 def _index_names(node: Mapping[str, Any]) -> Iterator[str]:
@@ -55,7 +61,21 @@ class CachedCosts:
     def cost(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost:
         """Cost of `query` with `configuration` live; raises StatementNotCostable for a bad
         query (its own fault)."""
-        key = (query.key, self.relevant(query, configuration))
+        return self._lookup(query, self._key(query, configuration, exact=False))
+
+    def exact(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost:
+        """Cost of `query` with every index of `configuration` live (see the module doc)."""
+        return self._lookup(query, self._key(query, configuration, exact=True))
+
+    def _key(self, query: CostedQuery, configuration: Iterable[Candidate], *,
+             exact: bool) -> _Key:
+        configuration = frozenset(configuration)
+        relevant = self.relevant(query, configuration)
+        if not exact or relevant == configuration:
+            return (query.key, relevant)  # the same indexes live: the same EXPLAIN
+        return (_EXACT + query.key, configuration)
+
+    def _lookup(self, query: CostedQuery, key: _Key) -> Cost:
         self.requests += 1
         found = self._cache.get(key)
         if found is not None:
@@ -65,10 +85,11 @@ class CachedCosts:
             return found
         return self._explain(query, key)
 
-    def plan(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Plan:
-        """The plan of `query` under `configuration`, hypothetical indexes named as our DDL
-        names them."""
-        key = (query.key, self.relevant(query, configuration))
+    def plan(self, query: CostedQuery, configuration: Iterable[Candidate], *,
+             exact: bool = False) -> Plan:
+        """The plan of `query` under `configuration` (`exact`: with all of it live),
+        hypothetical indexes named as our DDL names them."""
+        key = self._key(query, configuration, exact=exact)
         kept = self._base.get(query.key) if not key[1] else self._plans.get(key)
         if kept is None:
             self.replanned += 1
