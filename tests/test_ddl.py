@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import MappingProxyType
+
 import psycopg
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexadvisor.candidates.ddl import create_index_ddl
+from indexadvisor.catalog import Catalog, Index, Table
 from indexadvisor.catalog.read import read_catalog
 from indexadvisor.db.connect import connect
 from indexadvisor.model import Candidate, TableName
@@ -52,3 +55,61 @@ def test_partitioned_parent_gets_the_online_sequence_and_it_runs(fresh_db: str) 
             "SELECT indisvalid FROM pg_index WHERE indexrelid = 'events_id_at_idx'::regclass"
         ).fetchone()
     assert valid == (True,)
+
+
+# -- names that never clash (issue 11) -------------------------------------------------------
+
+def _catalog(*tables: Table) -> Catalog:
+    return Catalog(150000, "15", "1.3.1", None, ("public",),
+                   MappingProxyType({t.name: t for t in tables}))
+
+
+def _table(name: str, kind: str = "r", parent: TableName | None = None,
+           partitions: tuple[TableName, ...] = (), indexes: tuple[Index, ...] = ()) -> Table:
+    return Table(TableName("public", name), kind, (), indexes, 0, 0, 0, 0, parent=parent,
+                 partitions=partitions)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["a", "b", "A", "a b"]),
+                          st.lists(st.sampled_from(["x", "y", "z", "X"]), max_size=3,
+                                   unique=True),
+                          st.sampled_from([(), ("",), ("DESC",), ("DESC NULLS LAST",)])),
+                min_size=1, max_size=8))
+def test_a_set_of_recommendations_never_creates_a_name_twice(
+        specs: list[tuple[str, list[str], tuple[str, ...]]]) -> None:
+    """Variants of one key (INCLUDE lists, orders) and tables whose names slug alike
+    ("A", "a", "a b" beside "a_b") all get distinct names, each within 63 bytes."""
+    from indexadvisor.candidates.ddl import clashing, created_names
+
+    t = TableName("public", "t")
+    cands = {Candidate(t, ("k",), tuple(include), order=order) for _, include, order in specs}
+    cands |= {Candidate(TableName("public", name), ("k",)) for name, _, _ in specs}
+    catalog = _catalog(*(_table(c.table.name) for c in cands))
+    hashed = clashing(cands, catalog)
+    names = [n for c in cands for n in created_names(c, catalog, hashed=c in hashed)]
+    assert len(names) == len(set(names))
+    assert all(len(n.name.encode()) <= NAMEDATALEN for n in names)
+
+
+def test_a_partitions_own_index_and_its_parents_get_distinct_names() -> None:
+    """The parent's index on a partition is named like the partition's own candidate; and an
+    index the schema already has takes its name."""
+    from indexadvisor.candidates.ddl import clashing, create_index_ddl
+
+    parent, leaf = TableName("public", "events"), TableName("public", "events_2024")
+    existing = Index("orders_status_idx", "public", TableName("public", "orders"), ("status",),
+                     (), "btree", False, False, None, "(total > 0)", "", 0, None)
+    catalog = _catalog(_table("events", "p", partitions=(leaf,)),
+                       _table("events_2024", parent=parent),
+                       _table("orders", indexes=(existing,)))
+    on_parent, on_leaf = Candidate(parent, ("kind",)), Candidate(leaf, ("kind",))
+    on_orders = Candidate(TableName("public", "orders"), ("status",))
+    hashed = clashing([on_parent, on_leaf, on_orders], catalog)
+    assert hashed == {on_leaf, on_orders}
+    ddl = "\n".join(create_index_ddl(c, catalog, hashed=c in hashed)
+                    for c in (on_parent, on_leaf, on_orders))
+    created = [line.split()[3] if " CONCURRENTLY " in line else line.split()[2]
+               for line in ddl.splitlines() if line.startswith("CREATE INDEX")]
+    assert len(created) == len(set(created)) == 4
+    assert "orders_status_idx" not in created and "events_2024_kind_idx" in created

@@ -205,3 +205,57 @@ def test_skipped_examples_are_capped_counts_exact() -> None:
     workload = collect(items)
     assert dict(workload.skipped_counts) == {"no log format matches this line": 10_000}
     assert len(workload.skipped) == 50
+
+
+# -- records damaged by foreign lines (issue 11) ---------------------------------------------
+
+def test_a_foreign_line_inside_a_statement_is_a_damaged_record(log: str) -> None:
+    """A junk line between the TAB-continued lines of a multi-line statement: the first part is
+    still valid SQL (the statement without its WHERE), so it must not be read as a statement;
+    it is counted as damaged, with the line it starts on."""
+    recs = records(log)
+    n = next(i for i, r in enumerate(recs) if "SELECT o.id" in r and "\n\t" in r)
+    first, rest = recs[n].split("\n", 1)
+    broken = "\n".join([*recs[:n], first, "junk from another program", rest, *recs[n + 1:]])
+    items = read_logs_text(broken + "\n", "x.log")
+    clean = calls(read_logs_text(log, "x.log"))
+    texts = {text for text, _ in clean}
+    assert {text for text, _ in calls(items)} <= texts
+    line = 1 + sum(r.count("\n") + 1 for r in recs[:n])
+    damaged = [s for s in items if isinstance(s, Skipped) and s.category == "damaged record"]
+    assert [d.source for d in damaged] == [f"x.log:{line}"]
+    assert damaged[0].text.startswith(first.split("statement: ")[-1][:20])
+    assert sum(calls(items).values()) == sum(clean.values()) - 1
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.data())
+def test_foreign_lines_never_turn_a_statement_into_another(log: str, data: st.DataObject) -> None:
+    """Random foreign lines (not a TAB continuation, which by the format belongs to the record
+    before it) inserted anywhere, inside multi-line records too, with large or tiny chunks:
+    every statement read is one the server ran, and every statement lost is a record counted
+    as damaged, with file:line."""
+    from unittest import mock
+
+    from indexadvisor.ingest.pg_log import chunks
+
+    lines = log.rstrip("\n").split("\n")
+    foreign = st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\n\r"),
+                      max_size=60).filter(lambda s: not s.startswith("\t"))
+    inside = [i for i, text in enumerate(lines) if text.startswith("\t")]
+    positions = data.draw(st.lists(st.integers(0, len(lines)), max_size=6))
+    positions += data.draw(st.lists(st.sampled_from(inside), min_size=1, max_size=3))
+    out = list(lines)
+    for position in sorted(positions, reverse=True):
+        out.insert(position, data.draw(foreign))
+    chunk_bytes = data.draw(st.sampled_from([chunks.CHUNK_BYTES, 64, 300]))
+    with mock.patch.object(chunks, "CHUNK_BYTES", chunk_bytes):
+        items = read_logs_text("\n".join(out) + "\n", "x.log")
+    clean = calls(read_logs_text(log, "x.log"))
+    got = calls(items)
+    assert {text for text, _ in got} <= {text for text, _ in clean}
+    damaged = [s for s in items if isinstance(s, Skipped) and s.category == "damaged record"]
+    assert damaged, "a foreign line inside a multi-line record damages it"
+    assert all(d.source.startswith("x.log:") and d.source[6:].isdigit() for d in damaged)
+    assert sum(got.values()) <= sum(clean.values()) <= sum(got.values()) + len(damaged)

@@ -15,6 +15,11 @@ mean of per-query ratios. Beside it: the bound "every candidate at once", per qu
 baseline "best single-column index per query". ``--real BUDGET`` builds that budget's
 recommendation for real, times the queries with EXPLAIN ANALYZE before and after, and drops
 the indexes again.
+
+Every run's per-query costs are checked against an independent EXPLAIN in a fresh HypoPG
+session with exactly the recommended indexes (read-only; ``final_costs`` in the results).
+``--run-ddl`` (sandbox only) runs the DDL each run prints, statement by statement and in order,
+as a DBA pastes it, records any error, and drops what it built.
 """
 
 from __future__ import annotations
@@ -113,10 +118,10 @@ def cost_metrics(before: Mapping[str, float], after: Mapping[str, float]) -> dic
 # --------------------------------------------------------------------------- advisor runs
 
 
-def advisor_run(workload: Workload, dsn: str, label: str, budget: int | None) -> tuple[
-        dict[str, Any], Advice]:
+def advisor_run(workload: Workload, dsn: str, label: str, budget: int | None,
+                fill_budget: bool = False) -> tuple[dict[str, Any], Advice]:
     """One advisor run through the public API; its metrics, recommendations and per-query costs."""
-    config = AdvisorConfig(budget_bytes=budget)
+    config = AdvisorConfig(budget_bytes=budget, fill_budget=fill_budget)
     with indexadvisor.connect(dsn) as conn:
         wall0, cpu0 = time.perf_counter(), time.process_time()
         # Our own loader filled this database: its write counters are the COPY, not a
@@ -168,6 +173,58 @@ def advisor_run(workload: Workload, dsn: str, label: str, budget: int | None) ->
         "advice": advice_to_dict(advice),
     }
     return record, advice
+
+
+def independent_costs(dsn: str, advice: Advice) -> dict[str, Any]:
+    """Each query's cost after, as the JSON says it, beside an EXPLAIN in a fresh HypoPG
+    session with exactly the recommended indexes (read-only: hypothetical indexes only)."""
+    doc = {q["fingerprint"]: q["cost_after"] for q in advice_to_dict(advice)["queries"]
+           if q["fingerprint"] is not None}
+    diffs: dict[str, float] = {}
+    with indexadvisor.connect(dsn) as conn:
+        catalog = read_catalog(conn)
+        with HypoSession(conn, catalog) as session:
+            session.use([r.candidate for r in advice.recommendations])
+            for r in advice.results:
+                reported = doc.get(r.query.fingerprint)
+                if reported is None or reported <= 0:
+                    continue
+                cost = session.explain(r.query.text).cost
+                diffs[query_name(r.query.source)] = cost / reported - 1.0
+    return {"max_abs_rel_diff": max((abs(d) for d in diffs.values()), default=0.0),
+            "queries": dict(sorted(diffs.items()))}
+
+
+_INDEXES = ("SELECT c.oid::regclass::text FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE c.relkind IN ('i', 'I') AND n.nspname = 'public'")
+
+
+def run_ddl(dsn: str, advice: Advice) -> dict[str, Any]:
+    """Run the printed DDL in order, each statement on its own (autocommit, as CREATE INDEX
+    CONCURRENTLY needs), then drop every index it created. Scratch databases only."""
+    statements = [line for rec in advice.recommendations for line in rec.ddl.splitlines()
+                  if line.strip() and not line.startswith("--")]
+    errors: list[dict[str, str]] = []
+    t0 = time.perf_counter()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        before = {row[0] for row in conn.execute(_INDEXES)}
+        try:
+            for statement in statements:
+                try:
+                    conn.execute(statement.encode())
+                except psycopg.Error as exc:
+                    errors.append({"statement": statement, "error": str(exc).splitlines()[0]})
+            seconds = time.perf_counter() - t0
+            created = sorted({row[0] for row in conn.execute(_INDEXES)} - before)
+            built = conn.execute("SELECT coalesce(sum(pg_relation_size(c::regclass)), 0) "
+                                 "FROM unnest(%s::text[]) AS c", (created,)).fetchone()
+        finally:
+            for name in sorted({row[0] for row in conn.execute(_INDEXES)} - before):
+                conn.execute(f"DROP INDEX IF EXISTS {name}".encode())
+    log(f"    ran {len(statements)} DDL statements in {seconds:.0f}s: {len(errors)} errors")
+    return {"statements": len(statements), "errors": errors, "seconds": seconds,
+            "indexes_created": len(created), "built_bytes": int(built[0]) if built else None}
 
 
 # --------------------------------------------------------------------------- bound and baseline
@@ -491,7 +548,8 @@ def real_table(real: Mapping[str, Any]) -> str:
 
 def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
           repeat: int, timeout_s: int, argv: Sequence[str],
-          advise_all: bool = False) -> dict[str, Any]:
+          advise_all: bool = False, ddl: bool = False,
+          fill_budget: bool = False) -> dict[str, Any]:
     """Every advisor run, the bound, the baseline and (optionally) real execution."""
     queries = os.path.relpath(QUERY_DIR) if QUERY_DIR.is_relative_to(Path.cwd()) else QUERY_DIR
     workload = indexadvisor.load_workload([str(queries)])
@@ -512,9 +570,14 @@ def bench(dsn: str, budgets: Sequence[tuple[str, int | None]], real: str | None,
         statements=len(workload.queries) - len(EXCLUDED))
     for label, budget in budgets:
         log(f"advisor, budget {label}")
-        record, advice = advisor_run(advised, dsn, label, budget)
+        record, advice = advisor_run(advised, dsn, label, budget, fill_budget)
         log(f"  {record['indexes']} indexes, {mb(record['index_bytes'])}, "
             f"19-query ratio {record['sum_ratio_19']:.3f}, {record['wall_s']:.1f}s")
+        record["final_costs"] = independent_costs(dsn, advice)
+        log(f"  costs vs an independent EXPLAIN: at most "
+            f"{100 * record['final_costs']['max_abs_rel_diff']:.3f}% apart")
+        if ddl:
+            record["ddl_run"] = run_ddl(dsn, advice)
         runs.append(record)
         advices[label] = advice
     bound["matches_advisor_bound"] = math.isclose(
@@ -563,14 +626,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=2, help="runs per query with --real")
     parser.add_argument("--timeout", type=int, default=120,
                         help="statement timeout in seconds per query with --real")
+    parser.add_argument("--fill-budget", action="store_true",
+                        help="the advisor's --fill-budget: no knee rule")
+    parser.add_argument("--run-ddl", action="store_true",
+                        help="run each run's printed DDL in order, then drop it (sandbox only)")
     args = parser.parse_args(argv)
+    if args.run_ddl and args.dsn:
+        parser.error("--run-ddl builds indexes: only in the sandbox (leave out --dsn)")
     budgets = parse_budgets(args.budgets)
     if args.real is not None and args.real not in {label for label, _ in budgets}:
         parser.error(f"--real {args.real}: not one of the budgets ({args.budgets}, unlimited)")
     t0 = time.perf_counter()
     if args.dsn:
         result = bench(args.dsn, budgets, args.real, args.repeat, args.timeout, argv,
-                       args.advise_all)
+                       args.advise_all, fill_budget=args.fill_budget)
     else:
         from indexadvisor.db.sandbox import open_sandbox
 
@@ -583,7 +652,7 @@ def main(argv: list[str] | None = None) -> int:
                 raise SystemExit("loading TPC-H failed")
             load_s = time.perf_counter() - t_load
             result = bench(sandbox.dsn, budgets, args.real, args.repeat, args.timeout, argv,
-                           args.advise_all)
+                           args.advise_all, args.run_ddl, args.fill_budget)
             result["environment"]["sandbox"] = {"settings": SANDBOX_SETTINGS, "load_s": load_s}
     result["environment"]["total_s"] = time.perf_counter() - t0
     args.out.parent.mkdir(parents=True, exist_ok=True)

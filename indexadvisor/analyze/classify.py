@@ -22,10 +22,13 @@ from sqlglot.optimizer.scope import Scope
 from indexadvisor.analyze.keys import START, ExpressionKeys
 from indexadvisor.analyze.resolve import BaseColumn, Ref, Resolver
 from indexadvisor.model import TableName, UseKind
+from indexadvisor.model.candidate import key_order
 
 SET_PREFIX = "__indexadvisor_set_"  # projections standing for UPDATE SET values, not reads
 
-Use = tuple[BaseColumn, UseKind]
+# A use: the column (or expression key), how it is used, and for ORDER BY / GROUP BY items
+# where it stands in its clause and (ORDER BY) its key order (see model.ColumnUse).
+Use = tuple[BaseColumn, UseKind, int, str]
 
 _RANGE_OPS = (exp.GT, exp.GTE, exp.LT, exp.LTE)
 _GROUPING = (exp.Group, exp.Rollup, exp.Cube, exp.GroupingSets, exp.Tuple)
@@ -51,8 +54,11 @@ def classify(resolver: Resolver,
     >>> from indexadvisor.model import TableName
     >>> s = SchemaMap({TableName("public", "t"): {"a": "int", "b": "int"}})
     >>> uses, notes = classify(Resolver(qualified("SELECT a FROM t WHERE b > $1", s), s))
-    >>> sorted(f"{k} {c.column}" for c, k in uses), notes
+    >>> sorted(f"{k} {c.column}" for c, k, _, _ in uses), notes
     (['project a', 'range b'], set())
+    >>> uses, _ = classify(Resolver(qualified("SELECT 1 FROM t ORDER BY b DESC, a", s), s))
+    >>> sorted((c.column, pos, order) for c, k, pos, order in uses if k == "order")
+    [('a', 1, ''), ('b', 0, 'DESC')]
     """
     uses: set[Use] = set()
     notes: set[str] = set()
@@ -147,10 +153,24 @@ class _Occurrence:
             ref = self.ref if column is self.column else self.resolver.ref(column, scope)
             if ref is None or ref.base is None:
                 continue
+            place = self._place(kind)
             if column is self.column and self.key is not None and kind is not UseKind.PROJECT:
-                yield BaseColumn(ref.base.table, self.key), kind
+                yield BaseColumn(ref.base.table, self.key), kind, *place
             else:
-                yield ref.base, kind
+                yield ref.base, kind, *place
+
+    def _place(self, kind: UseKind) -> tuple[int, str]:
+        """Where an ORDER BY / GROUP BY / DISTINCT item stands in its clause (0 first), and
+        an ORDER BY item's key order; (0, "") for every other use."""
+        if kind is UseKind.ORDER and isinstance(self.op, exp.Ordered):
+            items = self.op.parent.expressions if self.op.parent is not None else []
+            position = next((i for i, e in enumerate(items) if e is self.op), 0)
+            desc = bool(self.op.args.get("desc"))
+            return position, key_order(desc, bool(self.op.args.get("nulls_first")))
+        if kind is UseKind.GROUP and self.op is not None:
+            items = self.op.expressions if isinstance(self.op, exp.Group | exp.Distinct) else []
+            return next((i for i, e in enumerate(items) if e is self.node), 0), ""
+        return 0, ""
 
     def _expression_key(self, expression: exp.Expr) -> tuple[TableName, str] | None:
         """(table, key) of an expression over columns of one table reference, if indexable."""
@@ -191,7 +211,7 @@ class _Occurrence:
                     if base is not None:
                         for kind, _, _ in self._clause_kinds():
                             if kind is not UseKind.PROJECT:
-                                yield base, kind
+                                yield base, kind, *self._place(kind)
                     return
         self.notes.add(f"unresolved column {self.column.sql('postgres')}")
 

@@ -25,6 +25,7 @@ from ..sql.expressions import NotAnExpression, canonical_expression
 from ..sql.walk import walk
 from .predicates import column_of, where_scope
 from .schema import SchemaMap
+from .views import expand_views
 
 _JSONB_OPS = frozenset({"@>", "<@", "?", "?|", "?&"})
 _ARRAY_OPS = frozenset({"@>", "<@", "&&"})
@@ -51,6 +52,7 @@ def gin_uses(text: str, schema: SchemaMap,
     """Every predicate of a statement a GIN index could serve (empty if pglast cannot parse
     it). `params` are captured bind values: a ``LIKE $1`` counts when its value is unanchored.
     """
+    text, _ = expand_views(text, schema)  # a view's own filters, in its place
     try:
         statements = pglast.parse_sql(text)
     except pglast.parser.ParseError:

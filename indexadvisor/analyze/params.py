@@ -45,6 +45,7 @@ from pglast.enums import A_Expr_Kind, SetOperation
 
 from indexadvisor.analyze.predicates import column_of, cte_names, from_tables
 from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.analyze.views import expand_views
 from indexadvisor.catalog.values import Catalog, ColumnStats
 from indexadvisor.model import TableName
 
@@ -122,6 +123,7 @@ def param_uses(text: str, schema: SchemaMap) -> dict[int, ParamUse]:
     ...     "SELECT a FROM t WHERE ts BETWEEN $2 AND $3 AND $10 < a OFFSET $1", s).values())
     [(1, 'offset', None), (2, 'lower', 'ts'), (3, 'upper', 'ts'), (10, 'lower', 'a')]
     """
+    text, _ = expand_views(text, schema)  # a view's own filters, in its place
     try:
         statements = pglast.parse_sql(text)
     except pglast.parser.ParseError:

@@ -33,6 +33,7 @@ from pglast.enums import A_Expr_Kind, BoolExprType, NullTestType
 from pglast.stream import RawStream
 
 from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.analyze.views import expand_views
 from indexadvisor.model import TableName, quote_ident
 from indexadvisor.sql.expressions import NotAnExpression, canonical_expression
 from indexadvisor.sql.walk import walk
@@ -83,6 +84,7 @@ def _literal(value: str) -> str:
 
 def filter_predicates(text: str, schema: SchemaMap) -> tuple[Predicate, ...]:
     """Every simple constant filter of a statement (empty when pglast cannot parse it)."""
+    text, _ = expand_views(text, schema)  # a view's own filters, in its place
     try:
         statements = pglast.parse_sql(text)
     except pglast.parser.ParseError:

@@ -2,9 +2,11 @@
 
 The resolution follows sqlglot's scopes: a column names a source (a table, a CTE, a derived
 table) in its own scope or, when correlated, in an enclosing one. A column of a CTE or derived
-table is traced to its base table only when it is a plain pass-through and the planner can push
-a predicate into that subquery (no LIMIT, aggregation, DISTINCT, window, set operation, and for
-a CTE: not MATERIALIZED, not recursive, read once).
+table (or a view, which the analyzer reads as one) is traced to its base table only when it is a
+plain pass-through and the planner can push a predicate on it into that subquery: no LIMIT,
+window, set operation or DISTINCT ON; with GROUP BY only a plain grouping column (the planner
+moves such a filter below the aggregation), with DISTINCT only a plain column; and for a CTE:
+not MATERIALIZED, not recursive, read once.
 """
 
 from __future__ import annotations
@@ -147,7 +149,8 @@ class Resolver:
             assert isinstance(source.expression, exp.Select)
             for projection in source.expression.selects:
                 inner = projection.unalias()
-                if projection.alias_or_name == name and isinstance(inner, exp.Column):
+                if (projection.alias_or_name == name and isinstance(inner, exp.Column)
+                        and _passes_through(source.expression, inner)):
                     ref = self.ref(inner, source)
                     return ref.base if ref else None
         return None
@@ -155,11 +158,13 @@ class Resolver:
     def _traceable(self, scope: Scope) -> bool:
         select = scope.expression
         if not isinstance(select, exp.Select) or any(
-            select.args.get(key)
-            for key in ("limit", "offset", "fetch", "group", "having", "distinct", "qualify")
+            select.args.get(key) for key in ("limit", "offset", "fetch", "qualify")
         ):
             return False
-        if any(p.find(exp.AggFunc, exp.Window) for p in select.selects):
+        distinct = select.args.get("distinct")
+        if isinstance(distinct, exp.Distinct) and distinct.args.get("on") is not None:
+            return False
+        if any(p.find(exp.Window) for p in select.selects):
             return False
         cte = select.parent
         if scope.is_cte and isinstance(cte, exp.CTE):
@@ -171,6 +176,21 @@ class Resolver:
                 reads <= 1 or materialized is False
             )
         return True
+
+
+def _passes_through(select: exp.Select, column: exp.Column) -> bool:
+    """A projected column a filter above can be pushed down on: in an aggregating query only
+    a plain GROUP BY column (not under ROLLUP, CUBE or GROUPING SETS)."""
+    group = select.args.get("group")
+    grouped = group is not None or select.args.get("having") is not None or any(
+        p.find(exp.AggFunc) for p in select.selects)
+    if not grouped:
+        return True
+    if not isinstance(group, exp.Group) or any(
+            group.args.get(k) for k in ("rollup", "cube", "grouping_sets")):
+        return False
+    return any(isinstance(g, exp.Column) and g.name == column.name and g.table == column.table
+               for g in group.expressions)
 
 
 def _unalias_column(table: exp.Table, columns: list[str], name: str) -> str | None:

@@ -29,6 +29,7 @@ from indexadvisor.analyze.classify import SET_PREFIX, classify
 from indexadvisor.analyze.keys import ExpressionKeys, mark_positions
 from indexadvisor.analyze.resolve import Resolver, qualified
 from indexadvisor.analyze.schema import SchemaMap
+from indexadvisor.analyze.views import expand_views
 from indexadvisor.model import ColumnUse, TableName, key_sql, quote_ident
 from indexadvisor.model.errors import first_line
 from indexadvisor.sql.parse import parse_statement
@@ -51,6 +52,8 @@ class Analysis:
     unknown_tables: tuple[str, ...] = ()
     written_columns: tuple[WrittenColumn, ...] = ()
     notes: tuple[str, ...] = ()
+    views: tuple[TableName, ...] = ()  # views it reads, read through to their base tables
+    system: tuple[TableName, ...] = ()  # system relations it reads (never advised on)
 
     def lines(self) -> list[str]:
         """A readable line per fact (the golden-file format).
@@ -61,7 +64,11 @@ class Analysis:
         out = [f"kind {self.kind}"]
         out += [f"table {t}" for t in self.tables]
         out += [f"unknown {name}" for name in self.unknown_tables]
-        out += [f"{u.kind.value} {u.table}.{key_sql(u.column)}" for u in self.uses]
+        out += [f"view {v}" for v in self.views]
+        out += [f"system {t}" for t in self.system]
+        out += [f"{u.kind.value} {u.table}.{key_sql(u.column)}"
+                + (f" @{u.position}" if u.position else "")
+                + (f" {u.direction}" if u.direction else "") for u in self.uses]
         out += [f"written {w.table}.{quote_ident(w.column)}" for w in self.written_columns]
         out += [f"note {note}" for note in self.notes]
         return out
@@ -84,15 +91,25 @@ def analyze(text: str, schema: SchemaMap) -> Analysis:
     parsed = parse_statement(text)
     if parsed.kind == "utility":
         return Analysis(kind="utility")
+    text, views = expand_views(text, schema)
+    relations = parse_statement(text).relations if views else parsed.relations
     tables: set[TableName] = set()
     unknown: list[str] = []
-    for relation in parsed.relations:
-        table = schema.resolve(relation)
-        if table is None:
+    system: set[TableName] = set()
+    targets: set[TableName] = set()  # a view written through (its base table is not read)
+    for relation in relations:
+        found = schema.find(relation)
+        if found is None:
             unknown.append(relation)
+        elif found[0] == "table":
+            tables.add(found[1])
+        elif found[0] == "system":
+            system.add(found[1])
         else:
-            tables.add(table)
+            targets.add(found[1])
     notes: set[str] = set()
+    notes |= {f"writes through the view {view}: its write load is not counted"
+              for view in targets}
     written: set[WrittenColumn] = set()
     uses: set[ColumnUse] = set()
     try:
@@ -108,6 +125,8 @@ def analyze(text: str, schema: SchemaMap) -> Analysis:
         unknown_tables=tuple(unknown),
         written_columns=tuple(sorted(written)),
         notes=tuple(sorted(notes)),
+        views=tuple(sorted(set(views) | targets)),
+        system=tuple(sorted(system)),
     )
 
 
@@ -130,7 +149,8 @@ def _column_uses(
             notes.add(f"sqlglot cannot resolve columns: {first_line(error)}")
             continue
         notes |= more_notes
-        uses |= {ColumnUse(base.table, base.column, kind) for base, kind in found}
+        uses |= {ColumnUse(base.table, base.column, kind, position, order)
+                 for base, kind, position, order in found}
 
 
 

@@ -8,6 +8,7 @@ from functools import lru_cache
 
 from ..catalog import Catalog, Index, Table
 from ..model import Candidate, TableName
+from ..model.candidate import flip_order
 from ..sql.expressions import NotAnExpression, canonical_expression, key_columns
 from .partial import strip_parens
 
@@ -29,12 +30,17 @@ def canonical_where(predicate: str | None) -> str | None:
 
 def covered_by(candidate: Candidate, indexes: Sequence[Index]) -> Index | None:
     """An existing valid btree index with the candidate's predicate whose leading keys are the
-    candidate's and which holds every column the candidate INCLUDEs."""
+    candidate's, in the same sort orders (or all reversed: a backward scan), and which holds
+    every column the candidate INCLUDEs."""
+    n = len(candidate.columns)
+    wanted = candidate.orders
+    reverse = tuple(flip_order(o) for o in wanted)
     for index in indexes:
         held = {c for c in index.columns if c is not None} | set(index.include)
         if (index.method == candidate.method and index.valid
                 and canonical_where(index.predicate) == candidate.where
-                and index.columns[: len(candidate.columns)] == candidate.columns
+                and index.columns[:n] == candidate.columns
+                and index.orders[:n] in (wanted, reverse)
                 and set(candidate.include) <= held):
             return index
     return None

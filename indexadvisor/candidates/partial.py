@@ -142,5 +142,5 @@ def partial_candidates(keys: Iterable[Candidate],
             held = {c for k in key.columns for c in key_columns(k)}
             if found.predicate.column in held and len(key.columns) > 1:
                 continue
-            out.add(Candidate(key.table, key.columns, (), found.where, key.method))
+            out.add(Candidate(key.table, key.columns, (), found.where, key.method, key.order))
     return sorted(out)

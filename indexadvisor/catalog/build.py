@@ -7,9 +7,10 @@ from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 
+from ..model.candidate import key_order
 from ..model.names import TableName
 from ..sql.expressions import NotAnExpression, canonical_expression
-from .values import Catalog, Column, ColumnStats, Index, Table
+from .values import Catalog, Column, ColumnStats, Index, Table, View
 
 
 def build_catalog(
@@ -23,6 +24,8 @@ def build_catalog(
     index_flags: list[dict[str, Any]] | None = None,
     stats_window: Mapping[str, Any] | None = None,
     extensions: Sequence[str] = (),
+    views: list[dict[str, Any]] | None = None,
+    system: list[dict[str, Any]] | None = None,
 ) -> Catalog:
     """Assemble the frozen catalog from the raw rows (pure)."""
     flags_by = {int(r["indexrelid"]): r for r in index_flags or ()}
@@ -79,6 +82,7 @@ def build_catalog(
                 immediate=bool(flags.get("immediate", True)),
                 foreign_keys=tuple(flags.get("fks") or ()),
                 building=bool(flags.get("building", False)),
+                order=_key_orders(r.get("options") or (), nkey),
             )
         )
 
@@ -119,6 +123,16 @@ def build_catalog(
             seq_scans=sum(int(r["seq_scan"] or 0) for r in source),
             idx_scans=sum(int(r["idx_scan"] or 0) for r in source),
         )
+    view_names = {row["oid"]: TableName(row["schema"], row["name"]) for row in views or ()}
+    view_columns: dict[int, list[str]] = defaultdict(list)
+    for r in columns:
+        if r["oid"] in view_names:
+            view_columns[r["oid"]].append(r["name"])
+    view_values = {
+        view_names[row["oid"]]: View(view_names[row["oid"]],
+                                     str(row["definition"] or "").strip().rstrip(";"),
+                                     tuple(view_columns.get(row["oid"], ())))
+        for row in views or () if row["definition"]}
     return Catalog(
         server_version_num=int(settings["num"]),
         server_version=str(settings["version"]),
@@ -130,7 +144,19 @@ def build_catalog(
         read_at=(stats_window or {}).get("read_at"),
         replicas=int((stats_window or {}).get("replicas") or 0),
         extensions=frozenset(extensions),
+        views=MappingProxyType(dict(sorted(view_values.items()))),
+        system_relations=frozenset(TableName(r["schema"], r["name"]) for r in system or ()),
     )
+
+
+def _key_orders(options: Sequence[int], nkey: int) -> tuple[str, ...]:
+    """Key sort orders from pg_index.indoption (bit 1: DESC, bit 2: NULLS FIRST).
+
+    >>> _key_orders([0, 3, 1, 2], 4), _key_orders([0, 0], 2)
+    (('', 'DESC', 'DESC NULLS LAST', 'NULLS FIRST'), ())
+    """
+    orders = tuple(key_order(bool(o & 1), bool(o & 2)) for o in list(options)[:nkey])
+    return orders if any(orders) else ()
 
 
 def _index_keys(columns: Sequence[str | None], expressions: Sequence[str | None],

@@ -28,7 +28,7 @@ SELECT c.oid, n.nspname AS schema, c.relname AS name, c.relkind AS kind,
 FROM pg_class c
 JOIN pg_namespace n ON n.oid = c.relnamespace
 LEFT JOIN pg_stat_user_tables s ON s.relid = c.oid
-WHERE c.relkind IN ('r', 'p', 'm')
+WHERE c.relkind IN ('r', 'p', 'm', 'f')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
   AND n.nspname NOT LIKE 'pg\\_toast%' AND n.nspname NOT LIKE 'pg\\_temp%'
 """
@@ -39,7 +39,7 @@ SELECT a.attrelid AS oid, a.attname AS name, format_type(a.atttypid, a.atttypmod
 FROM pg_attribute a
 JOIN pg_class c ON c.oid = a.attrelid
 JOIN pg_namespace n ON n.oid = c.relnamespace
-WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm')
+WHERE a.attnum > 0 AND NOT a.attisdropped AND c.relkind IN ('r', 'p', 'm', 'f', 'v')
   AND n.nspname NOT IN ('pg_catalog', 'information_schema')
 ORDER BY a.attrelid, a.attnum
 """
@@ -55,7 +55,7 @@ WHERE schemaname NOT IN ('pg_catalog', 'information_schema')
 _INDEXES = """
 SELECT i.indexrelid, i.indrelid AS oid, ic.relname AS name, n.nspname AS schema,
        am.amname AS method, i.indisunique AS unique, i.indisprimary AS primary,
-       i.indisvalid AS valid, i.indnkeyatts AS nkey,
+       i.indisvalid AS valid, i.indnkeyatts AS nkey, i.indoption::int2[] AS options,
        ARRAY(SELECT CASE WHEN k.attnum = 0 THEN NULL ELSE a.attname END
              FROM unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
              LEFT JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
@@ -108,6 +108,27 @@ SELECT (SELECT stats_reset FROM pg_stat_database WHERE datid = (
 """
 
 
+# Views are read through: a query on a view is analyzed with the view's definition in its
+# place (analyze.views). pg_get_viewdef qualifies what this session's search_path would not
+# find, the same search_path the analysis resolves names with.
+_VIEWS = """
+SELECT c.oid, n.nspname AS schema, c.relname AS name, pg_get_viewdef(c.oid) AS definition
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'v'
+  AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+  AND n.nspname NOT LIKE 'pg\\_temp%'
+"""
+
+# System relations, only their names: a query on them gets its own verdict, not "unknown".
+_SYSTEM = """
+SELECT n.nspname AS schema, c.relname AS name
+FROM pg_class c
+JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname IN ('pg_catalog', 'information_schema') AND c.relkind IN ('r', 'v', 'm', 'p', 'f')
+"""
+
+
 _EXTENSIONS = """
 SELECT extname FROM pg_extension ORDER BY 1
 """
@@ -126,5 +147,8 @@ def read_catalog(conn: psycopg.Connection) -> Catalog:
         flags = cur.execute(_INDEX_FLAGS).fetchall()
         window = cur.execute(_STATS_WINDOW).fetchone()
         extensions = [r["extname"] for r in cur.execute(_EXTENSIONS).fetchall()]
+        views = cur.execute(_VIEWS).fetchall()
+        system = cur.execute(_SYSTEM).fetchall()
     return build_catalog(settings, tables, columns, stats, indexes, inherits,
-                         index_flags=flags, stats_window=window, extensions=extensions)
+                         index_flags=flags, stats_window=window, extensions=extensions,
+                         views=views, system=system)

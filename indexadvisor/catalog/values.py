@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from types import MappingProxyType
 
 from ..model.names import TableName, quote_ident
@@ -74,6 +75,13 @@ class Index:
     immediate: bool = True  # indimmediate: uniqueness checked at once (false: deferrable)
     foreign_keys: tuple[str, ...] = ()  # foreign-key constraints that need it (conindid)
     building: bool = False  # a CREATE INDEX is running on it right now
+    # key sort orders (model.candidate.KEY_ORDERS, from indoption); empty: all the default
+    order: tuple[str, ...] = ()
+
+    @property
+    def orders(self) -> tuple[str, ...]:
+        """One order per key column, defaults spelled out as ""."""
+        return self.order or ("",) * len(self.columns)
 
     @property
     def qualified_name(self) -> str:
@@ -85,7 +93,7 @@ class Table:
     """A table (or partitioned parent), with what the advisor needs to know about it."""
 
     name: TableName
-    kind: str  # 'r' table, 'p' partitioned parent, 'm' materialized view
+    kind: str  # 'r' table, 'p' partitioned parent, 'm' materialized view, 'f' foreign table
     columns: tuple[Column, ...]
     indexes: tuple[Index, ...]
     rows: float
@@ -109,6 +117,15 @@ class Table:
 
 
 @dataclass(frozen=True)
+class View:
+    """A view: its columns and its definition (pg_get_viewdef), which a query on it reads."""
+
+    name: TableName
+    definition: str
+    columns: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Catalog:
     """What one read of pg_catalog found."""
 
@@ -124,9 +141,66 @@ class Catalog:
     read_at: datetime | None = None
     replicas: int = 0  # streaming replicas: their scans are not in this server's counters
     extensions: frozenset[str] = frozenset()  # extensions created in the database
+    views: Mapping[TableName, View] = field(default_factory=lambda: MappingProxyType({}))
+    system_relations: frozenset[TableName] = frozenset()  # pg_catalog, information_schema
 
     def table(self, name: TableName) -> Table | None:
         return self.tables.get(name)
+
+    def family(self, name: TableName) -> tuple[TableName, ...]:
+        """`name` and the tables of its partition tree an index of one serves a query on
+        another through: its ancestors (a parent's index has an index on this partition) and
+        its descendants (a query on the parent scans them). Sorted; just `name` when it is
+        not partitioned.
+
+        >>> t = lambda n, **kw: Table(TableName("s", n), kw.pop("kind", "r"), (), (), 0, 0, 0, 0,
+        ...                         **kw)
+        >>> p, a = TableName("s", "p"), TableName("s", "p_a")
+        >>> cat = Catalog(150000, "15", None, None, ("s",), {p: t("p", kind="p", partitions=(a,)),
+        ...               a: t("p_a", parent=p)})
+        >>> [str(x) for x in cat.family(a)], [str(x) for x in cat.family(p)]
+        (['s.p', 's.p_a'], ['s.p', 's.p_a'])
+        """
+        return self._families.get(name, (name,))
+
+    @cached_property
+    def _families(self) -> dict[TableName, tuple[TableName, ...]]:
+        """`family` of every table that has a partition tree, computed once."""
+        children: dict[TableName, list[TableName]] = {}
+        for name, table in self.tables.items():
+            if table.parent is not None:
+                children.setdefault(table.parent, []).append(name)
+        out: dict[TableName, tuple[TableName, ...]] = {}
+        for name, table in self.tables.items():
+            if table.parent is None and name not in children:
+                continue
+            found = {name}
+            up = table.parent
+            while up is not None and up not in found:
+                found.add(up)
+                parent = self.tables.get(up)
+                up = parent.parent if parent is not None else None
+            stack = list(children.get(name, ()))
+            while stack:
+                child = stack.pop()
+                if child not in found:
+                    found.add(child)
+                    stack.extend(children.get(child, ()))
+            out[name] = tuple(sorted(found))
+        return out
+
+    def relation_names(self, schema: str) -> frozenset[str]:
+        """Names taken in `schema` by the tables, views and indexes the catalog knows (an
+        index name must not be one of them)."""
+        names = {t.name for t in self.tables if t.schema == schema}
+        names |= {v.name for v in self.views if v.schema == schema}
+        names |= {i.name for t in self.tables.values() for i in t.indexes if i.schema == schema}
+        return frozenset(names)
+
+    @property
+    def view_definitions(self) -> Mapping[TableName, str]:
+        """View -> its definition: what the analyzer reads in a view's place."""
+        return {name: view.definition for name, view in self.views.items()}
 
     @property
     def schema_columns(self) -> Mapping[TableName, Mapping[str, str]]:

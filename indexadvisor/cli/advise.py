@@ -44,7 +44,8 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
                schema_files: tuple[Path, ...], backend: str, create_extension: bool,
                statement_timeout: int | None, validate: bool, validate_dsn: str | None,
                runs: int, tolerance: float, validate_timeout: int, budget: int | None,
-               max_indexes: int | None, max_width: int | None, fmt: str, output: Path | None,
+               max_indexes: int | None, max_width: int | None, fill_budget: bool | None,
+               knee: float | None, fmt: str, output: Path | None,
                html_file: Path | None, md_file: Path | None, sql_file: Path | None,
                json_file: Path | None, price: float | None, show_literals: bool,
                step_summary: bool, **options: Any) -> None:
@@ -57,8 +58,8 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
                   step_summary)
 
     config = load_config().with_options(budget_bytes=budget, max_indexes=max_indexes,
-                                        max_width=max_width,
-                                        statement_timeout_ms=statement_timeout)
+                                        max_width=max_width, fill_budget=fill_budget,
+                                        knee=knee, statement_timeout_ms=statement_timeout)
     target = resolve_dsn(dsn)
     if validate_dsn and target is None and not schema_files:
         target = resolve_dsn(validate_dsn)  # advise there too (read-only), then validate

@@ -54,6 +54,12 @@ _advice_options = [
     click.option("--max-indexes", type=click.IntRange(min=0), help="At most this many indexes."),
     click.option("--max-width", type=click.IntRange(min=1, max=32),
                  help="Most key columns per index (default 3)."),
+    click.option("--fill-budget", is_flag=True, default=None,
+                 help="Spend the budget on anything that gains, instead of stopping at the "
+                 "knee of the cost curve (where an index no longer earns its bytes)."),
+    click.option("--knee", type=click.FloatRange(min=0), metavar="FACTOR",
+                 help="The knee rule: an index must cut the workload's remaining cost by at "
+                 "least FACTOR times its share of the data's bytes (default 0.05)."),
     *_output_options,
 ]
 _validate_options = [

@@ -33,7 +33,8 @@ REPORTS = Path("reports")
 @advice_options
 def demo_cmd(backend: str, validate: bool, reports_dir: Path, runs: int, tolerance: float,
              validate_timeout: int, budget: int | None, max_indexes: int | None,
-             max_width: int | None, fmt: str, output: Path | None, html_file: Path | None,
+             max_width: int | None, fill_budget: bool | None, knee: float | None, fmt: str,
+             output: Path | None, html_file: Path | None,
              md_file: Path | None, sql_file: Path | None, json_file: Path | None,
              price: float | None, show_literals: bool, step_summary: bool) -> None:
     """Run the advisor end to end on the bundled demo, in a throwaway sandbox."""
@@ -41,7 +42,8 @@ def demo_cmd(backend: str, validate: bool, reports_dir: Path, runs: int, toleran
     from ..db.target import Script, open_target
 
     config = AdvisorConfig(budget_bytes=DEMO_BUDGET).with_options(
-        budget_bytes=budget, max_indexes=max_indexes, max_width=max_width)
+        budget_bytes=budget, max_indexes=max_indexes, max_width=max_width,
+        fill_budget=fill_budget, knee=knee)
     out = outputs(fmt, output, html_file, md_file, sql_file, json_file, price, show_literals,
                   step_summary)
     given = {kind for kind, _ in out.files}

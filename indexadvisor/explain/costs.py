@@ -20,6 +20,11 @@ Costs are kept for every configuration asked about. Plans are kept as the JSON t
 sent, parsed only when a report asks for one (`plan`): the no-new-index plan of every query
 always, the others up to `plan_bytes` of text, least recently used first out. A plan asked for
 after it was let go is planned again, and counted (`replanned`).
+
+`exact` costs a query with a whole configuration live, not only the candidates relevant to it:
+the final configuration's costs and plans, which every outcome is decided from, come from
+that EXPLAIN, so they equal an independent EXPLAIN with exactly those indexes even where the
+relevance test missed an index the planner uses.
 """
 
 from __future__ import annotations
@@ -38,6 +43,7 @@ DEFAULT_PLAN_BYTES = 64 << 20
 MAX_SOURCES = 24  # derivation sources kept per query (the newest)
 
 _Key = tuple[str, frozenset[Candidate]]
+_EXACT = "exact\0"  # key prefix of a query costed with a whole configuration live
 
 
 def _index_names(node: Mapping[str, Any]) -> Iterator[str]:
@@ -88,7 +94,21 @@ class CachedCosts:
     def cost(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost:
         """Cost of `query` with `configuration` live; raises StatementNotCostable for a bad
         query (its own fault)."""
-        key = (query.key, self.relevant(query, configuration))
+        return self._lookup(query, self._key(query, configuration, exact=False))
+
+    def exact(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost:
+        """Cost of `query` with every index of `configuration` live (see the module doc)."""
+        return self._lookup(query, self._key(query, configuration, exact=True))
+
+    def _key(self, query: CostedQuery, configuration: Iterable[Candidate], *,
+             exact: bool) -> _Key:
+        configuration = frozenset(configuration)
+        relevant = self.relevant(query, configuration)
+        if not exact or relevant == configuration:
+            return (query.key, relevant)  # the same indexes live: the same EXPLAIN
+        return (_EXACT + query.key, configuration)
+
+    def _lookup(self, query: CostedQuery, key: _Key) -> Cost:
         self.requests += 1
         found = self._known(key)
         if found is not None:
@@ -158,10 +178,11 @@ class CachedCosts:
                 else:
                     self._record(query, key, result, session)
 
-    def plan(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Plan:
-        """The plan of `query` under `configuration`, hypothetical indexes named as our DDL
-        names them."""
-        key = (query.key, self.relevant(query, configuration))
+    def plan(self, query: CostedQuery, configuration: Iterable[Candidate], *,
+             exact: bool = False) -> Plan:
+        """The plan of `query` under `configuration` (`exact`: with all of it live),
+        hypothetical indexes named as our DDL names them."""
+        key = self._key(query, configuration, exact=exact)
         source = self._derived_from.get(key, key)
         kept = self._base.get(query.key) if not source[1] else self._plans.get(source)
         if kept is None:

@@ -62,6 +62,11 @@ class AdvisorConfig:
     counter_weight: float = 1.0
     statement_timeout_ms: int = 30_000
     lock_timeout_ms: int = 1_000
+    # The knee rule (selection/knee.py): an index must cut what the workload still costs by at
+    # least `knee` times its share of the bytes of the tables the workload reads; the search
+    # stops where none does, below the budget or without one. `fill_budget` turns it off.
+    knee: float = 0.05
+    fill_budget: bool = False
 
     def __post_init__(self) -> None:
         if self.max_width < 1:
@@ -72,6 +77,9 @@ class AdvisorConfig:
             raise ConfigError("max_indexes must not be negative")
         if self.counter_weight < 0:
             raise ConfigError("counter_weight must not be negative")
+        if self.knee < 0:
+            raise ConfigError("knee must not be negative", hint="0 or --fill-budget turns the "
+                              "knee rule off")
         if not 0 <= self.min_gain < 1 or not 0 <= self.min_improvement < 1:
             raise ConfigError("min_gain and min_improvement are fractions in [0, 1)")
 

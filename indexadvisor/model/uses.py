@@ -41,3 +41,8 @@ class ColumnUse:
     table: TableName
     column: str
     kind: UseKind
+    # ORDER BY and GROUP BY (and DISTINCT) items: where in the clause the key stands (0 first),
+    # and for ORDER BY its sort order as an index key spells it (candidate.KEY_ORDERS: "" is
+    # ASC NULLS LAST, "DESC" is DESC NULLS FIRST, ...). Other uses leave both at their defaults.
+    position: int = 0
+    direction: str = ""

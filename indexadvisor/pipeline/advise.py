@@ -26,7 +26,7 @@ from .analysis import Analyzed, analyze_workload
 from .baseline import Baseline, cost_baseline
 from .choice import Choice, check_algorithm, choose
 from .pool import Pool, build_pool
-from .proposals import Proposals, propose, refuse
+from .proposals import Proposals, beside_existing, propose, refuse
 from .verdicts import Costs, Facts, decide
 
 if TYPE_CHECKING:
@@ -69,6 +69,7 @@ def advice_run(workload: Workload, conn: psycopg.Connection,
         proposals = refuse(proposals, session)
         say(f"costing {len(analyzed.reads)} queries without new indexes")
         baseline = cost_baseline(analyzed, costs)
+        proposals = beside_existing(proposals, baseline, costs, catalog)
         say(f"sizing {len(proposals.candidates)} candidate indexes")
         pool = build_pool(proposals, baseline, catalog, session, config, workload,
                           sandbox=sandbox)
@@ -167,6 +168,8 @@ def _costs(query: CostedQuery, costs: CachedCosts, baseline: Baseline, choice: C
     new = {r.candidate for r in choice.recommendations if key in r.queries}
     labels = tuple(sorted(c.label for c in final.used | new))
     before = costs.plan(query, ())
-    after = costs.plan(query, choice.selection.chosen)
+    after = costs.plan(query, choice.selection.chosen, exact=True)
+    if choice.renames:
+        after = after.renamed(choice.renames)
     return Costs(baseline.base[key], final.cost, choice.best[key], labels, final.existing,
                  before, after if after != before else None)

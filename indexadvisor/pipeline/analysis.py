@@ -54,7 +54,7 @@ class Analyzed:
 
 def analyze_workload(workload: Workload, catalog: Catalog) -> Analyzed:
     """Analyze every query; sort it into reads, writes and problems."""
-    schema = SchemaMap(tables=catalog.schema_columns, search_path=catalog.search_path)
+    schema = catalog_schema(catalog)
     reads: list[Item] = []
     writes: list[Item] = []
     problems: dict[str, Problem] = {}
@@ -67,6 +67,12 @@ def analyze_workload(workload: Workload, catalog: Catalog) -> Analyzed:
         elif item is not None:
             reads.append(item)
     return Analyzed(tuple(reads), tuple(writes), problems, schema)
+
+
+def catalog_schema(catalog: Catalog) -> SchemaMap:
+    """What the analyzer resolves names with: tables (foreign ones too), views, system names."""
+    return SchemaMap(tables=catalog.schema_columns, search_path=catalog.search_path,
+                     views=catalog.view_definitions, system=catalog.system_relations)
 
 
 def analyze_query(query: Query, schema: SchemaMap, catalog: Catalog | None = None,
@@ -85,7 +91,16 @@ def analyze_query(query: Query, schema: SchemaMap, catalog: Catalog | None = Non
         return Problem(Outcome.UNKNOWN_TABLE,
                        f"not in the database: {names} (search_path: {path})"), None
     if not analysis.tables:
+        if analysis.system:
+            return Problem(Outcome.NOT_ADVISED, (
+                "reads only system catalogs (" + ", ".join(map(str, analysis.system))
+                + "): PostgreSQL's own relations, which take no user index")), None
         return Problem(Outcome.NOT_ADVISED, "reads no table"), None
+    foreign = _foreign(analysis, catalog)
+    if foreign and len(foreign) == len(analysis.tables):
+        return Problem(Outcome.NOT_ADVISED, (
+            "reads only foreign tables (" + ", ".join(map(str, foreign)) + "): their rows "
+            "live on the remote server, so an index belongs there, not here")), None
     sample = query.samples[0] if query.samples else None
     params = sample.params if sample is not None and sample.params else None
     binding = None
@@ -93,7 +108,7 @@ def analyze_query(query: Query, schema: SchemaMap, catalog: Catalog | None = Non
         binding = synthesize(param_uses(query.text, schema), parsed.param_count,
                              catalog_stats(catalog))
         params = binding.params
-    leading = frozenset((u.table, u.column) for u in analysis.uses if u.kind in LEADING)
+    leading = _leading(analysis, catalog)
     costed = CostedQuery(query, query.text, parsed.param_count, params, leading)
     item = Item(query, analysis, costed, parsed.kind, binding)
     if parsed.kind == "insert" and not leading:
@@ -101,6 +116,28 @@ def analyze_query(query: Query, schema: SchemaMap, catalog: Catalog | None = Non
                        "INSERT without a query part: nothing to index; counted as write load "
                        "on every index of its table"), item
     return None, item
+
+
+def _foreign(analysis: Analysis, catalog: Catalog | None) -> list[TableName]:
+    """The foreign tables a query reads (no index can be created on them here)."""
+    if catalog is None:
+        return []
+    return [t for t in analysis.tables
+            if (table := catalog.table(t)) is not None and table.kind == "f"]
+
+
+def _leading(analysis: Analysis, catalog: Catalog | None) -> frozenset[tuple[TableName, str]]:
+    """The keys a query filters, joins, sorts or groups on, for each table of their partition
+    tree too: an index on the parent is an index on every partition, and a query on the
+    parent reads the partitions' indexes (so each candidate is costed against every query
+    it can serve, and a parent's index is recommended once for both)."""
+    keys = {(u.table, u.column) for u in analysis.uses if u.kind in LEADING}
+    if catalog is None:
+        return frozenset(keys)
+    out = set(keys)
+    for table, column in keys:
+        out |= {(relative, column) for relative in catalog.family(table)}
+    return frozenset(out)
 
 
 def without_values(item: Item, note: str) -> Item:

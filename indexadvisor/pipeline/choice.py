@@ -1,14 +1,19 @@
 """Stage 5, the choice: the selection algorithm over the pool, the bounds beside it (no new
 index, every candidate at once), and each chosen index's marginal benefit and the queries it
 serves.
+
+Each query's cost under the chosen set (`final`) comes from an EXPLAIN with the whole set live
+(`CachedCosts.exact`), not from the relevant-subset costs the search worked with: outcomes and
+reasons are decided from it, and it equals what an independent EXPLAIN with exactly those
+indexes says.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
-from ..candidates.ddl import create_index_ddl
+from ..candidates.ddl import clashing, create_index_ddl, renamed_in_plans
 from ..catalog import Catalog
 from ..explain.costs import CachedCosts
 from ..model import (
@@ -19,12 +24,16 @@ from ..model import (
     CostedQuery,
     Recommendation,
     Rival,
+    SelectionStep,
+    format_size,
     is_relevant,
 )
 from ..model.errors import ConfigError
 from ..selection import ALGORITHMS, Limits, Selection
+from ..selection.knee import Knee
+from ..selection.merge import covering_groups, merge_covering, union_of
 from .baseline import Baseline
-from .pool import Pool
+from .pool import Pool, extend_pool
 
 
 @dataclass(frozen=True)
@@ -33,9 +42,10 @@ class Choice:
 
     selection: Selection
     recommendations: tuple[Recommendation, ...]
-    final: Mapping[str, Cost]  # query key -> cost under the chosen set
+    final: Mapping[str, Cost]  # query key -> cost under the chosen set (all of it live)
     best: Mapping[str, float]  # query key -> cost with every candidate at once
     bounds: Bounds
+    renames: Mapping[str, str] = field(default_factory=dict)  # plan index name -> DDL's name
 
 
 def check_algorithm(config: AdvisorConfig) -> None:
@@ -51,25 +61,88 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
     candidates = list(pool.candidates)
     write_cost = pool.write_cost
     best = {q.key: costs.cost(q, candidates).cost for q in queries}
-    selection = ALGORITHMS[config.algorithm](
-        queries, candidates, pool.sizes, costs,
-        Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost),
-    )
-    final = {q.key: costs.cost(q, selection.chosen) for q in queries}
-    recommendations = _recommend(selection, queries, costs, pool, catalog, baseline.base)
     weight = {q.key: q.weight for q in queries}
+    no_index = sum(weight[k] * baseline.base[k] for k in weight)
+    knee = None if config.fill_budget or config.knee <= 0 else Knee(
+        config.knee, data_bytes(baseline, catalog))
+    limits = Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost, knee)
+    selection = ALGORITHMS[config.algorithm](queries, candidates, pool.sizes, costs, limits)
+    all_bytes = sum(pool.sizes.values())
+    selection, pool = _merge(selection, queries, costs, pool, catalog, limits)
+    final = {q.key: costs.exact(q, selection.chosen) for q in queries}
+    # the planner is not monotone: the best of every candidate is no worse than the choice
+    best = {k: min(cost, final[k].cost) for k, cost in best.items()}
+    hashed = clashing(selection.chosen, catalog)
+    recommendations = _recommend(selection, queries, costs, pool, catalog, baseline.base,
+                                 hashed)
     bounds = Bounds(
-        no_index=sum(weight[k] * baseline.base[k] for k in weight),
+        no_index=no_index,
         all_candidates=sum(weight[k] * best[k] for k in weight),
-        all_candidates_bytes=sum(pool.sizes.values()),
+        all_candidates_bytes=all_bytes,
         candidates=len(candidates),
     )
-    return Choice(selection, recommendations, final, best, bounds)
+    return Choice(selection, recommendations, final, best, bounds,
+                  renamed_in_plans(hashed, catalog))
+
+
+def data_bytes(baseline: Baseline, catalog: Catalog) -> int:
+    """Bytes of the tables the workload reads, each once: a partition read beside its parent
+    is in the parent's size already."""
+    read = {t for item in baseline.reads for t in item.analysis.tables}
+    total = 0
+    for name in read:
+        table = catalog.table(name)
+        if table is None:
+            continue
+        ancestors = set(catalog.family(name)) - {name} - set(table.partitions)
+        if not ancestors & read:
+            total += table.size_bytes
+    return total
+
+
+def _merge(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCosts,
+           pool: Pool, catalog: Catalog, limits: Limits) -> tuple[Selection, Pool]:
+    """Overlapping covering variants of one chosen key merged (selection.merge), each merge
+    placed on the cost curve as a widening and removals."""
+    groups = covering_groups(selection.chosen)
+    if not groups:
+        return selection, pool
+    pool = extend_pool(pool, [union_of(g) for g in groups], catalog, costs.session)
+    cost = sum(q.weight * costs.cost(q, selection.chosen).cost for q in queries)
+    chosen, merges = merge_covering(selection.chosen, queries, costs, pool.sizes.__getitem__,
+                                    lambda c: pool.write_cost.get(c, 0.0), limits.rate(cost))
+    if not merges:
+        return selection, pool
+    steps = list(selection.steps)
+    now = list(selection.chosen)
+    for merge in merges:
+        first = merge.replaced[0]
+        now = [merge.merged if c == first else c for c in now]
+        steps.append(_placed(merge.merged, first, -merge.loss,
+                             pool.sizes[merge.merged] - pool.sizes[first], now, queries, costs,
+                             pool))
+        for gone in merge.replaced[1:]:
+            now.remove(gone)
+            steps.append(_placed(gone, None, 0.0, -pool.sizes[gone], now, queries, costs, pool))
+    final = {q.key: costs.cost(q, chosen).cost for q in queries}
+    freed = sum(m.freed_bytes for m in merges)
+    variants = sum(len(m.replaced) for m in merges)
+    stop = (f"{selection.stop_reason}; then {variants} covering variants of one key merged "
+            f"into {len(merges)}, freeing {format_size(freed)}")
+    return replace(selection, chosen=tuple(chosen), steps=tuple(steps), costs=final,
+                   stop_reason=stop), pool
+
+
+def _placed(added: Candidate, replaced: Candidate | None, gain: float, extra: int,
+            now: Sequence[Candidate], queries: Sequence[CostedQuery], costs: CachedCosts,
+            pool: Pool) -> SelectionStep:
+    cost = sum(q.weight * costs.cost(q, now).cost for q in queries)
+    return SelectionStep(added, replaced, gain, extra, cost, sum(pool.sizes[c] for c in now))
 
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCosts,
                pool: Pool, catalog: Catalog, base: Mapping[str, float],
-               ) -> tuple[Recommendation, ...]:
+               hashed: frozenset[Candidate]) -> tuple[Recommendation, ...]:
     """Each chosen index with its marginal benefit: workload cost without it minus with it."""
     out = []
     chosen = list(selection.chosen)
@@ -89,8 +162,10 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
             if cand in with_it.used or without.cost > with_it.cost * (1 + 1e-9):
                 served.append(q.key)
         out.append(Recommendation(
-            candidate=cand, ddl=create_index_ddl(cand, catalog), size_bytes=pool.sizes[cand],
-            benefit=benefit, write_overhead=pool.write_cost.get(cand, 0.0),
+            candidate=cand, ddl=create_index_ddl(cand, catalog, hashed=cand in hashed),
+            size_bytes=pool.sizes[cand],
+            # to the cent, as the JSON keeps them: a saved report renders the same digits
+            benefit=round(benefit, 2), write_overhead=round(pool.write_cost.get(cand, 0.0), 2),
             queries=tuple(sorted(served)), write_detail=pool.writes.get(cand),
             rivals=_rivals(cand, chosen, [q for q in queries if q.key in served], costs, pool,
                            base),

@@ -48,3 +48,20 @@ def build_pool(proposals: Proposals, baseline: Baseline, catalog: Catalog,
     writes = {c: write_overhead(c, loads, tables, parents,
                                 share=proposals.fractions.get(c, 1.0)) for c in candidates}
     return Pool(tuple(candidates), sizes, writes, tuple(loads))
+
+
+def extend_pool(pool: Pool, extra: list[Candidate], catalog: Catalog,
+                session: HypoSession) -> Pool:
+    """The pool with `extra` candidates (made after the search: merged covering variants)
+    sized and priced like the others (whole-table ones: no partial share)."""
+    fresh = [c for c in extra if c not in pool.sizes]
+    if not fresh:
+        return pool
+    parents = {name: table.parent for name, table in catalog.tables.items()
+               if table.parent is not None}
+    tables = table_writes(catalog)
+    sizes = {**pool.sizes, **{c: candidate_btree_size(c, catalog) or session.size(c)
+                              for c in fresh}}
+    writes = {**pool.writes, **{c: write_overhead(c, pool.loads, tables, parents)
+                                for c in fresh}}
+    return Pool((*pool.candidates, *fresh), sizes, writes, pool.loads)

@@ -9,14 +9,21 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 
 from ..candidates.btree import query_candidates
-from ..candidates.covering import covering_candidates
+from ..candidates.covering import (
+    covering_candidates,
+    covering_unions,
+    real_gain,
+    serving_index,
+)
 from ..candidates.existing import distinct_map, filter_existing
 from ..candidates.methods import method_candidates
 from ..candidates.partial import partial_candidates, partial_filters
 from ..catalog import Catalog
+from ..explain.costs import CachedCosts
 from ..explain.hypo import HypoSession
-from ..model import AdvisorConfig, Candidate
+from ..model import AdvisorConfig, Candidate, is_relevant
 from .analysis import Analyzed
+from .baseline import Baseline
 
 
 @dataclass(frozen=True)
@@ -58,7 +65,36 @@ def propose(analyzed: Analyzed, catalog: Catalog, config: AdvisorConfig) -> Prop
         new, existing = filter_existing(keys, catalog)
         fresh[item.key] = tuple(new)
         covered[item.key] = existing
+    for key, unions in covering_unions(fresh, catalog).items():
+        new, _ = filter_existing(unions, catalog)
+        fresh[key] = tuple(sorted({*fresh[key], *new}))
     return Proposals(fresh, covered, fraction, {}, dict(fresh))
+
+
+def beside_existing(proposals: Proposals, baseline: Baseline, costs: CachedCosts,
+                    catalog: Catalog) -> Proposals:
+    """Proposals without the covering variants that an existing index serving their key
+    leaves nothing real to gain from (candidates.covering.real_gain): for every query they
+    could serve, the variant alone saves less than a few heap pages per execution. Such a
+    variant counts as covered by that index, so a query left with none says which index
+    already serves it. (Its EXPLAINs are the ones the selection starts with: cached.)"""
+    drop: dict[Candidate, str] = {}
+    for cand in proposals.candidates:
+        index = serving_index(cand, catalog)
+        if index is None:
+            continue
+        savings = [baseline.base[item.key] - costs.cost(item.costed, [cand]).cost
+                   for item in baseline.reads if is_relevant(cand, item.costed.leading)]
+        if not any(real_gain(s) for s in savings):
+            drop[cand] = index.qualified_name
+    if not drop:
+        return proposals
+    fresh = {key: tuple(c for c in cands if c not in drop)
+             for key, cands in proposals.fresh.items()}
+    covered = {key: {**proposals.covered.get(key, {}),
+                     **{c: drop[c] for c in proposals.fresh.get(key, ()) if c in drop}}
+               for key in proposals.fresh}
+    return replace(proposals, fresh=fresh, covered=covered)
 
 
 def refuse(proposals: Proposals, session: HypoSession) -> Proposals:

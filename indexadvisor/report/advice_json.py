@@ -73,7 +73,8 @@ def advice_to_dict(advice: Advice) -> dict[str, Any]:
             "max_width": cfg.max_width, "min_gain": cfg.min_gain,
             "min_improvement": cfg.min_improvement, "algorithm": cfg.algorithm,
             "partial": cfg.partial, "covering": cfg.covering,
-            "counter_weight": cfg.counter_weight,
+            "counter_weight": cfg.counter_weight, "knee": cfg.knee,
+            "fill_budget": cfg.fill_budget,
             "statement_timeout_ms": cfg.statement_timeout_ms,
             "lock_timeout_ms": cfg.lock_timeout_ms,
         },
@@ -157,7 +158,8 @@ def _skipped(s: Skipped) -> dict[str, Any]:
 
 def _candidate(c: Candidate) -> dict[str, Any]:
     return {"table": str(c.table), "columns": list(c.columns), "include": list(c.include),
-            "where": c.where, "method": c.method}
+            "where": c.where, "method": c.method,
+            "order": [order or "ASC" for order in c.orders]}
 
 
 def _step(s: SelectionStep) -> dict[str, Any]:
@@ -263,7 +265,8 @@ def _advice(doc: Mapping[str, Any]) -> Advice:
     settings = doc["settings"]
     config = AdvisorConfig(**{k: settings[k] for k in (
         "budget_bytes", "max_indexes", "max_width", "min_gain", "min_improvement", "algorithm",
-        "partial", "covering", "counter_weight", "statement_timeout_ms", "lock_timeout_ms")})
+        "partial", "covering", "counter_weight", "statement_timeout_ms", "lock_timeout_ms")},
+        **{k: settings[k] for k in ("knee", "fill_budget") if k in settings})
     entries = [q for q in doc["queries"] if q["fingerprint"] is not None]
     results = tuple(_load_result(q) for q in entries)
     workload_doc = doc["workload"]
@@ -312,8 +315,9 @@ def _detail(reason: str, category: str) -> str:
 
 
 def _load_candidate(c: Mapping[str, Any]) -> Candidate:
+    order = tuple("" if o == "ASC" else o for o in c.get("order") or ())  # absent before
     return Candidate(TableName.parse(c["table"]), tuple(c["columns"]), tuple(c["include"]),
-                     c["where"], c["method"])
+                     c["where"], c["method"], order)
 
 
 def _load_result(q: Mapping[str, Any]) -> QueryResult:

@@ -7,15 +7,25 @@ The move with the best net gain per byte that fits the budget and the index coun
 search stops when no move gains at least `min_gain` of what the queries whose cost it changes
 cost (not of every query it could touch: one huge query must not mask small wins).
 This is the "Extend" idea of the index-selection literature, fed by candidates of any width.
+
+A budget is a ceiling, not a target: a move must also earn its bytes against the whole
+workload, its gain per byte at least `Limits.rate` of what the workload costs at that point
+(the knee rule, `knee`). The search takes moves in falling gain per byte, so the first move
+below that rate ends it: the knee of the cost-vs-bytes curve, where more bytes buy little.
+Pruning keeps an index only while
+it still earns its bytes beside the others, swaps pay for the bytes they add, and covering
+variants of one key are merged afterwards where the bytes saved were not earning their keep
+(`merge`).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from ..model import Candidate, CostedQuery, CostModel, SelectionStep, is_relevant
+from .knee import Knee
 
 SWAP_POOL = 12  # candidates left out that a swap may bring in: the best by gain per byte
 SWAP_ROUNDS = 4
@@ -38,6 +48,12 @@ class Limits:
     max_indexes: int | None = None
     min_gain: float = 0.01  # fraction of the affected queries' current weighted cost
     write_cost: Mapping[Candidate, float] | None = None  # weighted maintenance cost per index
+    knee: Knee | None = None  # what a byte of index must earn; None fills the budget
+
+    def rate(self, workload_cost: float) -> float:
+        """The least net gain (calls-weighted planner units) a byte of index must buy while
+        the workload costs `workload_cost`; 0 without a knee."""
+        return self.knee.rate(workload_cost) if self.knee is not None else 0.0
 
 
 def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
@@ -59,6 +75,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
     stale: dict[Candidate, float] = {c: math.inf for c in candidates if affects[c]}
     blocked: set[Candidate] = set()  # would gain, but over the budget or the count
     paid: dict[Candidate, float] = {}  # last gain per byte of every move that paid
+    below: dict[Candidate, float] = {}  # moves that pay, but not for their bytes
     stop = "no candidate left"
 
     def move(cand: Candidate) -> tuple[float, Candidate | None, int] | None:
@@ -83,10 +100,14 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
 
     while True:
         allow_add = limits.max_indexes is None or len(chosen) < limits.max_indexes
+        now = sum(q.weight * current[q.key] for q in queries)
+        rate = limits.rate(now)
         best: tuple[float, float, Candidate, Candidate | None, int] | None = None
         for cand in sorted(stale, key=lambda c: (-stale[c], c)):
             if stale[cand] == -math.inf or (best is not None and stale[cand] <= best[0]):
                 break  # dead moves, or no stale bound can beat the best fresh move
+            if rate > 0 and stale[cand] < rate:
+                break  # no move left can earn its bytes
             found = move(cand)
             if found is None:
                 stale[cand] = -math.inf
@@ -94,6 +115,9 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
             gain, replaced, extra = found
             ratio = gain / max(extra, 8192)
             stale[cand] = paid[cand] = ratio
+            if ratio < rate:  # pays, but not for its bytes: below the knee
+                below[cand] = ratio
+                continue
             # Neither frees up later (bytes and count only grow) unless a widening appears.
             if replaced is None and not allow_add:
                 blocked.add(cand)
@@ -109,7 +133,7 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
             if blocked - set(chosen):
                 stop = ("index count limit reached" if not allow_add else "storage budget reached")
             else:
-                stop = "no remaining candidate gains enough"
+                stop = _knee_stop(below, chosen, move, now, used_bytes, limits)
             break
         _, gain, cand, replaced, extra = best
         if replaced is not None:
@@ -127,19 +151,33 @@ def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
                 blocked.discard(other)
     placed = _Curve(queries, costs, sizes, affects, current)
     before = list(chosen)
-    pruned = _prune(chosen, affects, costs, write, limits.min_gain)
+    pruned = _prune(chosen, affects, costs, write, limits, sizes, queries)
     steps += placed.removals(before, pruned)
     pool = sorted((c for c in paid if c not in chosen), key=lambda c: (-paid[c], c))
     before = list(chosen)
-    swaps = _swap(chosen, pool[:SWAP_POOL], sizes, costs, affects, write, limits)
+    swaps = _swap(chosen, pool[:SWAP_POOL], sizes, costs, affects, write, limits, queries)
     if swaps:
         steps += placed.swaps(before, swaps)
         before = list(chosen)
-        pruned = _prune(chosen, affects, costs, write, limits.min_gain)
+        pruned = _prune(chosen, affects, costs, write, limits, sizes, queries)
         steps += placed.removals(before, pruned)
     final = {q.key: costs.cost(q, chosen).cost for q in queries}
     return Selection(tuple(chosen), tuple(steps), final, stop,
                      frozenset(write_losers - set(chosen)))
+
+
+def _knee_stop(below: Mapping[Candidate, float], chosen: Sequence[Candidate],
+               move: Callable[[Candidate], tuple[float, Candidate | None, int] | None],
+               now: float, used_bytes: int, limits: Limits) -> str:
+    """Why the search stopped when nothing else blocked it: the knee (the best move left
+    pays, but less than its bytes must earn; re-costed for the reason), or no gain at all."""
+    for cand in sorted(below, key=lambda c: (-below[c], c)):
+        found = None if cand in chosen else move(cand)
+        if found is not None:
+            gain, _, extra = found
+            assert limits.knee is not None  # `below` is only filled with a knee
+            return limits.knee.reason(cand, gain, extra, now, used_bytes, limits.budget_bytes)
+    return "no remaining candidate gains enough"
 
 
 class _Curve:
@@ -187,7 +225,8 @@ class _Curve:
 
 def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Candidate, int],
           costs: CostModel, affects: Mapping[Candidate, list[CostedQuery]],
-          write: Mapping[Candidate, float], limits: Limits) -> list[SelectionStep]:
+          write: Mapping[Candidate, float], limits: Limits,
+          queries: Sequence[CostedQuery]) -> list[SelectionStep]:
     """Local improvement after the greedy pass: replace one chosen index by one of the best
     candidates left out (often one the budget blocked, or one whose worth only showed once
     others were in), whenever the workload, net of write costs, gets cheaper within the
@@ -195,6 +234,7 @@ def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Can
     steps: list[SelectionStep] = []
     for _ in range(SWAP_ROUNDS):
         used = sum(sizes[c] for c in chosen)
+        rate = limits.rate(_workload(queries, chosen, costs)) if limits.knee else 0.0
         best: tuple[float, Candidate, Candidate] | None = None
         for out in list(chosen):
             others = [c for c in chosen if c != out]
@@ -206,6 +246,7 @@ def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Can
                 before = sum(q.weight * costs.cost(q, chosen).cost for q in touched)
                 after = sum(q.weight * costs.cost(q, [*others, inn]).cost for q in touched)
                 delta = before - after - write.get(inn, 0.0) + write.get(out, 0.0)
+                delta -= rate * (sizes[inn] - sizes[out])  # the bytes' worth (the knee)
                 if delta > limits.min_gain * before and (best is None or delta > best[0]):
                     best = (delta, out, inn)
         if best is None:
@@ -217,12 +258,16 @@ def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Can
 
 
 def _prune(chosen: list[Candidate], affects: Mapping[Candidate, list[CostedQuery]],
-           costs: CostModel, write: Mapping[Candidate, float], min_gain: float) -> list[Candidate]:
+           costs: CostModel, write: Mapping[Candidate, float], limits: Limits,
+           sizes: Mapping[Candidate, int], queries: Sequence[CostedQuery]) -> list[Candidate]:
     """Drop, one at a time, chosen indexes that later picks made redundant: an index stays
     only while the workload, with everything else chosen, still gains from it more than its
-    write cost and `min_gain` of what its queries cost. Returns the dropped ones."""
+    write cost and `min_gain` of what its queries cost, and (the knee rule) what its bytes
+    must earn. Returns the dropped ones."""
+    min_gain = limits.min_gain
     dropped: list[Candidate] = []
     while chosen:
+        rate = limits.rate(_workload(queries, chosen, costs)) if limits.knee else 0.0
         worst: tuple[float, Candidate] | None = None
         for cand in chosen:
             others = [c for c in chosen if c != cand]
@@ -234,10 +279,18 @@ def _prune(chosen: list[Candidate], affects: Mapping[Candidate, list[CostedQuery
                 if without != with_it:
                     touched += q.weight * without
             net = gain - write.get(cand, 0.0)
-            if net <= min_gain * touched and (worst is None or net < worst[0]):
-                worst = (net, cand)
+            worth = rate * sizes[cand]
+            if (net <= min_gain * touched or net < worth) and (worst is None
+                                                               or net - worth < worst[0]):
+                worst = (net - worth, cand)
         if worst is None:
             break
         chosen.remove(worst[1])
         dropped.append(worst[1])
     return dropped
+
+
+def _workload(queries: Sequence[CostedQuery], chosen: Sequence[Candidate],
+              costs: CostModel) -> float:
+    """Calls-weighted cost of `queries` under `chosen` (cached configurations)."""
+    return sum(q.weight * costs.cost(q, chosen).cost for q in queries)

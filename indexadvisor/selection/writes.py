@@ -73,6 +73,9 @@ VACUUM_SCALE_FACTOR = 0.2
 ENTRIES_PER_LEAF = 200.0
 # HOT: with no evidence (fewer counted updates than this), assume this share of the updates
 # that change no indexed column find room on their page (after pruning) and are HOT.
+# pg_class.reltuples is ANALYZE's estimate: inserts beyond it by less than this share of the
+# rows are read as its error, not as rows inserted and gone (`churned_inserts`).
+ROW_ESTIMATE_ERROR = 0.02
 MIN_HOT_EVIDENCE = 100
 DEFAULT_HOT_SHARE = 0.75
 
@@ -273,9 +276,10 @@ def counter_loads(catalog: Catalog, loads: Sequence[WriteLoad], weight: float = 
     window: where both windows are known (the workload's first/last seen, the catalog's
     stats_reset and read time) the counts are scaled by their ratio, and always by `weight`
     (config `counter_weight`). The rows a table still holds may be the load that filled it,
-    so only inserts beyond its live rows count; updates (without their columns: only the
-    non-HOT share is charged, no lost HOT) and deletes count in full. Never call this for a
-    sandbox: its counters only count our own data load.
+    so only inserts beyond its live rows count (`churned_inserts`: not the few that ANALYZE's
+    row estimate misses); updates (without their columns: only the non-HOT share is charged,
+    no lost HOT) and deletes count in full. Never call this for a sandbox: its counters only
+    count our own data load.
     """
     parents = {name: t.parent for name, t in catalog.tables.items() if t.parent is not None}
     written = {load.table for load in loads} | {parents[t] for t in
@@ -285,12 +289,33 @@ def counter_loads(catalog: Catalog, loads: Sequence[WriteLoad], weight: float = 
     for name, table in sorted(catalog.tables.items()):
         if table.parent is not None or table.kind not in ("r", "p") or name in written:
             continue
-        counts = (("insert", max(0.0, table.inserts - table.rows)),
+        counts = (("insert", churned_inserts(table.inserts, table.rows, table.deletes)),
                   ("update", float(table.updates)), ("delete", float(table.deletes)))
         for kind, count in counts:
             if count * scale > 0:
                 out.append(WriteLoad(name, kind, count * scale, 1, frozenset(), "counters"))
     return out
+
+
+def churned_inserts(inserts: float, rows: float, deletes: float) -> float:
+    """Inserted rows the table no longer holds (n_tup_ins beyond its live rows): write load
+    beyond the load that filled it.
+
+    `rows` is pg_class.reltuples, an estimate from ANALYZE's or VACUUM's sample, so a table
+    filled once and never written again shows inserts a little above it (123 rows of 11.7M).
+    Inserts beyond the rows count only as far as deleted rows explain them, or where the
+    excess is beyond the estimate's error (`ROW_ESTIMATE_ERROR` of the rows; a TRUNCATE and
+    reload removes rows no counter counts).
+
+    >>> churned_inserts(11_700_123, 11_700_000, 0), churned_inserts(2_000_000, 1e6, 0)
+    (0.0, 1000000.0)
+    >>> churned_inserts(1_000_500, 1e6, 500), churned_inserts(1e6, 0, 0)
+    (500.0, 1000000.0)
+    """
+    excess = max(0.0, inserts - max(rows, 0.0))
+    explained = min(excess, max(deletes, 0.0))
+    rest = excess - explained
+    return explained + (rest if rest > ROW_ESTIMATE_ERROR * max(rows, 0.0) else 0.0)
 
 
 def _window_ratio(catalog: Catalog, workload: Workload | None) -> float | None:

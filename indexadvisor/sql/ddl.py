@@ -8,11 +8,13 @@ itself, and every statement is re-parsed and compared with its own re-print
 >>> from indexadvisor.model import Candidate, TableName
 >>> c = Candidate(TableName("public", "Order Lines"), ("user", "Created At"), ("total",))
 >>> index_name(c)
-'order_lines_user_created_at_incl_idx'
+'order_lines_user_created_at_incl_total_idx'
 >>> for part in create_index(c, index_name(c), concurrently=True).split(" ON "):
 ...     print(part)
-CREATE INDEX CONCURRENTLY order_lines_user_created_at_incl_idx
+CREATE INDEX CONCURRENTLY order_lines_user_created_at_incl_total_idx
 public."Order Lines" USING btree ("user", "Created At") INCLUDE (total)
+>>> create_index(Candidate(TableName("public", "t"), ("a", "b"), order=("", "DESC")))
+'CREATE INDEX ON public.t USING btree (a, b DESC)'
 """
 
 from __future__ import annotations
@@ -38,19 +40,45 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "x"
 
 
-def index_name(candidate: Candidate, suffix: str = "idx") -> str:
-    """A readable index name within PostgreSQL's 63-byte limit."""
-    parts = [_slug(candidate.table.name), *(_slug(c) for c in candidate.columns)]
+def identity(candidate: Candidate) -> str:
+    """Everything that tells two candidates apart, as one string (for name digests).
+
+    >>> identity(Candidate(TableName("public", "t"), ("a",), method="brin"))
+    'public.t(a) USING brin'
+    """
+    return f"{candidate.label} USING {candidate.method}"
+
+
+def index_name(candidate: Candidate, suffix: str = "idx", *, hashed: bool = False) -> str:
+    """A readable index name within PostgreSQL's 63-byte limit: the table, the keys (with their
+    order when not the default), the method when not btree, the INCLUDE columns, the predicate.
+
+    Two candidates differ in some part of the name, so a set of recommendations gets distinct
+    names; where the name must be cut to fit, or `hashed` is asked for (names made lossy by
+    slugging, see `candidates.ddl.index_names`), a digest of the whole definition ends it.
+
+    >>> t = TableName("public", "lineitem")
+    >>> index_name(Candidate(t, ("l_shipdate",), ("l_discount", "l_extendedprice", "l_suppkey")))
+    'lineitem_l_shipdate_incl_l_discount_l_extendedprice_4e7e3e_idx'
+    >>> index_name(Candidate(t, ("l_orderkey", "l_linenumber"), order=("", "DESC")))
+    'lineitem_l_orderkey_l_linenumber_desc_idx'
+    """
+    parts = [_slug(candidate.table.name)]
+    for key, order in zip(candidate.columns, candidate.orders, strict=True):
+        parts.append(_slug(key) + ("_" + _slug(order) if order else ""))
     if candidate.method != "btree":
         parts.append(candidate.method)  # a brin and a btree on one column need two names
     if candidate.include:
-        parts.append("incl")
+        parts += ["incl", *(_slug(c) for c in candidate.include)]
     if candidate.where:
         digest = hashlib.sha1(candidate.where.encode()).hexdigest()[:4]
         parts.append(_slug(candidate.where)[:20].rstrip("_") + "_" + digest)
     base = "_".join(parts)
     room = NAMEDATALEN - len(suffix) - 1
-    return f"{base[:room].rstrip('_')}_{suffix}"
+    if len(base) > room or hashed:
+        digest = hashlib.sha1(identity(candidate).encode()).hexdigest()[:6]
+        base = base[:room - len(digest) - 1].rstrip("_") + "_" + digest
+    return f"{base}_{suffix}"
 
 
 def qualified(table: TableName) -> str:
@@ -87,7 +115,8 @@ def create_index(candidate: Candidate, name: str | None = None,
     if candidate.method not in _METHODS:
         raise AdvisorError(f"internal error: unknown access method {candidate.method!r}")
     keys = [index_key(c) + (f" {quote_ident(opclass)}" if opclass else "")
-            for c in candidate.columns]
+            + (f" {order}" if order else "")
+            for c, order in zip(candidate.columns, candidate.orders, strict=True)]
     words = ["CREATE INDEX"]
     if concurrently:
         words.append("CONCURRENTLY")

@@ -8,6 +8,15 @@ follows with the same prefix), `parse` and `bind` records are paired per process
 the rules of `records` (see `_chunk`). Everything else (continuation lines, other DETAILs,
 plans, errors, garbage) takes the general path through `records.Assembler`, one record at a
 time.
+
+A record whose TAB-continued lines are interrupted by lines that are not the log's (another
+program writing to the same file, a corrupted block) is *damaged*: its first part is text the
+server wrote, but not all of it, and often still valid SQL (``select o.id, o.note from ord o``
+without its ``where``), a different statement. Such a record is never read as a statement:
+it is counted as skipped ("damaged record", with its file:line), and the continuation lines
+after the foreign ones are counted too. So that the damage is seen when the foreign lines
+start a new chunk, the last record of a chunk (and any line after it) is read with the next
+chunk (`_tail`).
 """
 from __future__ import annotations
 
@@ -109,19 +118,79 @@ def read_stderr(stream: BinaryIO, path: str, prefix: Prefix, aggregator: Aggrega
     assembler = Assembler(path, aggregator, filters, skipped.append)
     framing = record_regex(prefix)
     epoch = "epoch" in framing.regex.groupindex
+    carry, carry_line = "", 0
     for text, line in chunks(stream, path, stderr_boundary, skipped, progress):
+        if carry:
+            text, line = carry + text, carry_line
         with paused_gc():
-            _chunk(text, line, framing, path, assembler, filters, epoch, skipped)
+            carry, carry_line = _chunk(text, line, framing, path, assembler, filters, epoch,
+                                       skipped, hold_tail=True)
         yield from skipped
         skipped.clear()
         if aggregator.full:
             yield from aggregator.drain()
+    if carry:
+        with paused_gc():
+            _chunk(carry, carry_line, framing, path, assembler, filters, epoch, skipped)
     assembler.finish()
     yield from skipped
 
 
+_BAD = 12  # index of the `bad` group in a row ordered as _FIELDS
+
+
+def _damaged(rows: list[tuple[str, ...]]) -> set[int]:
+    """Rows of records whose continuation lines were interrupted: before a TAB line that
+    belongs to no record, past lines that are no record (foreign), the nearest record.
+
+    >>> rec, foreign = ("", "", "", "", "", "1", "s") + ("",) * 6, ("",) * 12 + ("junk",)
+    >>> orphan = ("",) * 12 + ("\\twhere o.id = 1",)
+    >>> sorted(_damaged([rec, foreign, orphan, rec])), sorted(_damaged([rec, foreign, rec]))
+    ([0], [])
+    """
+    out: set[int] = set()
+    for i, row in enumerate(rows):
+        if not row[_BAD].startswith("\t"):
+            continue
+        j = i - 1
+        while j >= 0 and _is_bad(rows[j]):
+            j -= 1
+        if j >= 0 and any(not rows[k][_BAD].startswith("\t") for k in range(j + 1, i)):
+            out.add(j)
+    return out
+
+
+def _is_bad(row: tuple[str, ...]) -> bool:
+    """A row of the `bad` alternative: no record (a foreign line, an orphan TAB line, a
+    blank line)."""
+    return not (row[6] or row[7] or row[10])  # s, k, level
+
+
+def _span(row: tuple[str, ...]) -> int:
+    """Lines a row takes in the text."""
+    if _is_bad(row):
+        return 1
+    return 1 + row[11].count("\n") + (1 if row[9] else 0)  # msg lines, the execute's DETAIL
+
+
+def _tail(text: str, rows: list[tuple[str, ...]]) -> tuple[int, int] | None:
+    """(row index, text offset) of the chunk's last record and what follows it, when nothing
+    after it shows yet whether it was interrupted: read with the next chunk instead."""
+    last = next((i for i in range(len(rows) - 1, -1, -1) if not _is_bad(rows[i])), None)
+    if last is None or any(r[_BAD].startswith("\t") for r in rows[last + 1:]):
+        return None
+    lines = sum(_span(r) for r in rows[last:])
+    if text.endswith("\n"):
+        lines -= 1  # the empty match after the final newline is no line
+    pos = len(text) - 1
+    for _ in range(lines):
+        pos = text.rfind("\n", 0, pos)
+    return last, pos + 1
+
+
 def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembler,
-           filters: Filters, epoch: bool, skipped: list[Skipped]) -> None:
+           filters: Filters, epoch: bool, skipped: list[Skipped], *,
+           hold_tail: bool = False) -> tuple[str, int]:
     """Frame one chunk: fast records in bulk, the rest through the assembler.
 
     A fast execute is held like the assembler holds one (`pending`, by process) until its
@@ -129,7 +198,20 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     before anything the assembler emits later, so statements arrive in the same order as
     through the general path. An execute still pending at the end of the chunk goes to the
     assembler. Plans (auto_explain) attach to held statements, so once a plan shows up the
-    execute fast path is off."""
+    execute fast path is off.
+
+    Damaged records (`_damaged`) are counted, not read. With `hold_tail`, the last record
+    and what follows it are not read but returned, (text, number of its first line), to be
+    read with the next chunk (`_tail`)."""
+    rows = list(map(framing.fields, framing.findall(text)))
+    damaged = _damaged(rows) if any(r[_BAD][:1] == "\t" for r in rows) else set()
+    carry = ("", 0)
+    if hold_tail:
+        found = _tail(text, rows)
+        if found is not None:
+            last, offset = found
+            carry = (text[offset:], line + sum(_span(r) for r in rows[:last]))
+            rows = rows[:last]
     batch = Batch()
     texts, durations, tss = batch.texts, batch.durations, batch.tss
     users, dbs, lines = batch.users, batch.dbs, batch.lines
@@ -148,9 +230,16 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     batch.db_end = xb.db_end = de
     idle = not held and not plans
     line -= 1
-    for ts, pid, user, db, queryid, dur, s, k, xtext, detail, level, msg, bad in map(
-            framing.fields, framing.findall(text)):
+    for n, (ts, pid, user, db, queryid, dur, s, k, xtext, detail, level, msg, bad) in enumerate(
+            rows):
         line += 1
+        if n in damaged:
+            message = xtext if s or k else msg
+            skipped.append(Skipped(f"{path}:{line}", "damaged record", message[:200],
+                                   detail="its TAB-continued lines are interrupted by lines "
+                                   "that are not part of the log; not read as a statement"))
+            line += _span(rows[n]) - 1
+            continue
         if s and not queryid and pid not in pending and (
                 idle or (pid not in held and pid not in plans)):
             texts.append(xtext)  # user and db as matched; --since etc. in _simple_filters
@@ -225,6 +314,7 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     if texts and (epoch or check):
         _simple_filters(batch, filters, epoch)
     assembler.statements += batch.flush(aggregator, path, MAX_STATEMENT_CHARS, skipped.append)
+    return carry
 
 
 def _simple_filters(batch: Batch, filters: Filters, epoch: bool) -> None:
