@@ -33,6 +33,7 @@ import json
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
 from ..model import Candidate, Cost, CostedQuery, Plan, is_relevant
@@ -41,9 +42,19 @@ from .hypo import HypoSession
 
 DEFAULT_PLAN_BYTES = 64 << 20
 MAX_SOURCES = 24  # derivation sources kept per query (the newest)
+PREFETCH_WAVE = 2  # look-ups per session dispatched at once
 
 _Key = tuple[str, frozenset[Candidate]]
 _EXACT = "exact\0"  # key prefix of a query costed with a whole configuration live
+
+
+@dataclass(frozen=True)
+class _Explained:
+    """One EXPLAIN: the cost, the server's JSON text, hypothetical names as our DDL's."""
+
+    cost: Cost
+    text: str
+    names: dict[str, str]
 
 
 def _index_names(node: Mapping[str, Any]) -> Iterator[str]:
@@ -72,7 +83,6 @@ class CachedCosts:
         self.by_stage: Counter[str] = Counter()  # EXPLAINs per pipeline stage
         self.plan_bytes = plan_bytes
         self._cache: dict[_Key, Cost] = {}
-        self._failed: dict[_Key, str] = {}
         self._sources: dict[str, list[tuple[frozenset[Candidate], Cost]]] = {}
         self._derived_from: dict[_Key, _Key] = {}
         self._plans: OrderedDict[_Key, tuple[str, dict[str, str]]] = OrderedDict()
@@ -81,6 +91,11 @@ class CachedCosts:
         self._pool = (ThreadPoolExecutor(max_workers=len(self.sessions),
                                          thread_name_prefix="whatif")
                       if len(self.sessions) > 1 else None)
+
+    @property
+    def parallelism(self) -> int:
+        """Sessions that cost in parallel."""
+        return len(self.sessions)
 
     def close(self) -> None:
         if self._pool is not None:
@@ -114,18 +129,15 @@ class CachedCosts:
         if found is not None:
             self.hits += 1
             return found
-        text = self._run(self.session, query, key[1])
-        return self._record(query, key, text, self.session)
+        return self._record(query, key, self._run(self.session, query, key[1]))
 
     def _known(self, key: _Key) -> Cost | None:
-        """A cached or derivable cost (raising a recorded failure), else None."""
+        """A cached or derivable cost, else None."""
         found = self._cache.get(key)
         if found is not None:
             if key in self._plans:
                 self._plans.move_to_end(key)
             return found
-        if key in self._failed:
-            raise StatementNotCostable(self._failed[key])
         if self.derive:
             for config, cost in self._sources.get(key[0], ()):
                 if cost.used <= key[1] <= config:
@@ -135,33 +147,48 @@ class CachedCosts:
                     return cost
         return None
 
-    def prefetch(self, requests: Iterable[tuple[CostedQuery, Iterable[Candidate]]]) -> None:
-        """Cost these look-ups ahead, the misses spread over every session in parallel.
-        Serial (one session): nothing to do, the look-ups will be made one by one."""
+    def peek(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost | None:
+        """The cost if it is known (cached or derivable) without an EXPLAIN, else None."""
+        return self._known(self._key(query, configuration, exact=False))
+
+    def prefetch(self, requests: Iterable[tuple[CostedQuery, Iterable[Candidate]]], *,
+                 exact: bool = False) -> None:
+        """Cost these look-ups ahead, the misses spread over every session in parallel
+        (`exact`: as `exact` would). Serial (one session): nothing to do, the look-ups will
+        be made one by one."""
         if self._pool is None:
             return
         wanted: dict[_Key, CostedQuery] = {}
         for query, configuration in requests:
-            key = (query.key, self.relevant(query, configuration))
-            if key in wanted:
-                continue
-            try:
-                if self._known(key) is not None:
-                    continue
-            except StatementNotCostable:
+            key = self._key(query, configuration, exact=exact)
+            if key in wanted or self._known(key) is not None:
                 continue
             wanted[key] = query
         if not wanted:
             return
-        # each session gets whole runs of the same configuration (fewer HypoPG changes)
-        ordered = sorted(wanted.items(), key=lambda kv: (sorted(kv[0][1]), kv[0][0]))
+        # whole runs of one configuration go to one session (fewer HypoPG changes); in waves
+        # of a few per session, so what the last wave answered can answer the next by
+        # derivation, as it would serially
+        runs: dict[frozenset[Candidate], list[tuple[_Key, CostedQuery]]] = {}
+        for key, query in wanted.items():
+            runs.setdefault(key[1], []).append((key, query))
+        pending = [item for run in runs.values() for item in run]
+        size = PREFETCH_WAVE * len(self.sessions)
+        while pending:
+            wave, pending = pending[:size], pending[size:]
+            self._dispatch(wave)
+            pending = [(key, query) for key, query in pending if self._known(key) is None]
+
+    def _dispatch(self, wave: list[tuple[_Key, CostedQuery]]) -> None:
+        """EXPLAIN `wave` on every session at once (contiguous shares), then record it."""
+        assert self._pool is not None
         shares: list[list[tuple[_Key, CostedQuery]]] = [[] for _ in self.sessions]
-        for n, item in enumerate(ordered):
-            shares[n * len(self.sessions) // len(ordered)].append(item)
+        for n, item in enumerate(wave):
+            shares[n * len(self.sessions) // len(wave)].append(item)
 
         def work(session: HypoSession, share: list[tuple[_Key, CostedQuery]],
-                 ) -> list[tuple[_Key, CostedQuery, str | StatementNotCostable]]:
-            out: list[tuple[_Key, CostedQuery, str | StatementNotCostable]] = []
+                 ) -> list[tuple[_Key, CostedQuery, _Explained | StatementNotCostable]]:
+            out: list[tuple[_Key, CostedQuery, _Explained | StatementNotCostable]] = []
             for key, query in share:
                 try:
                     out.append((key, query, self._run(session, query, key[1])))
@@ -169,14 +196,14 @@ class CachedCosts:
                     out.append((key, query, exc))
             return out
 
-        futures = [(session, self._pool.submit(work, session, share))
+        futures = [self._pool.submit(work, session, share)
                    for session, share in zip(self.sessions, shares, strict=True) if share]
-        for session, future in futures:
+        for future in futures:
             for key, query, result in future.result():
-                if isinstance(result, StatementNotCostable):
-                    self._failed[key] = result.message
-                else:
-                    self._record(query, key, result, session)
+                if not isinstance(result, StatementNotCostable):
+                    self._record(query, key, result)
+                # a failure is not kept: the look-up itself will EXPLAIN again and raise, and
+                # a statement whose parameter values fail is costed again without them
 
     def plan(self, query: CostedQuery, configuration: Iterable[Candidate], *,
              exact: bool = False) -> Plan:
@@ -187,8 +214,7 @@ class CachedCosts:
         kept = self._base.get(query.key) if not source[1] else self._plans.get(source)
         if kept is None:
             self.replanned += 1
-            text = self._run(self.session, query, key[1])
-            self._record(query, key, text, self.session)
+            self._record(query, key, self._run(self.session, query, key[1]))
             kept = self._base[query.key] if not key[1] else self._plans[key]
         elif source[1]:
             self._plans.move_to_end(source)
@@ -198,13 +224,11 @@ class CachedCosts:
 
     # -- EXPLAIN ---------------------------------------------------------------------------
     def _run(self, session: HypoSession, query: CostedQuery,
-             configuration: frozenset[Candidate]) -> str:
-        session.use(configuration)
+             configuration: frozenset[Candidate]) -> _Explained:
+        """EXPLAIN under `configuration`, the plan's index names resolved on the session that
+        made them (hypothetical names are forgotten once their indexes are dropped)."""
+        session.use(configuration, query.scope or None)
         text = session.explain_json(query.text, query.params, query.param_count)
-        return text
-
-    def _record(self, query: CostedQuery, key: _Key, text: str, session: HypoSession) -> Cost:
-        self.by_stage[self.stage] += 1
         top = json.loads(text)[0]["Plan"]
         used = set()
         existing = []
@@ -218,8 +242,13 @@ class CachedCosts:
                 existing.append(name)
         written = (float(sum(child.get("Plan Rows", 0.0) for child in top.get("Plans", ())))
                    if top.get("Node Type") == "ModifyTable" else 0.0)
-        result = Cost(float(top["Total Cost"]), frozenset(used), tuple(sorted(set(existing))),
-                      written)
+        cost = Cost(float(top["Total Cost"]), frozenset(used), tuple(sorted(set(existing))),
+                    written)
+        return _Explained(cost, text, names)
+
+    def _record(self, query: CostedQuery, key: _Key, explained: _Explained) -> Cost:
+        self.by_stage[self.stage] += 1
+        result, text, names = explained.cost, explained.text, explained.names
         self._cache[key] = result
         if result.used < key[1]:  # some of the configuration left unused: a source
             sources = self._sources.setdefault(query.key, [])
