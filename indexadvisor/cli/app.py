@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import click
 
 from .._version import __version__
 from ..ingest import Filters, SourceOptions
-from ..model import parse_size
+from ..model import parse_duration, parse_size
 from ..report.facts import ReportOptions
 from .workload import GroupFilters
 
@@ -62,6 +63,27 @@ _advice_options = [
                  "least FACTOR times its share of the data's bytes (default 0.05)."),
     *_output_options,
 ]
+DEFAULT_TIME_LIMIT = "120s"
+
+
+def default_jobs() -> int:
+    """HypoPG sessions costing in parallel by default: this machine's cores, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    return None if value is None else parse_duration(value)
+
+
+_speed_options = [
+    click.option("-j", "--jobs", type=click.IntRange(min=1, max=64), metavar="N",
+                 help="What-if sessions costing in parallel, each its own connection and "
+                 "HypoPG state (default: this machine's cores, at most 4)."),
+    click.option("--time-limit", callback=_duration, metavar="DURATION",
+                 default=DEFAULT_TIME_LIMIT, show_default=True,
+                 help="Stop searching in time to report within this, returning the best set "
+                 "found so far (e.g. 60s, 5m; 0 for no limit)."),
+]
 _validate_options = [
     click.option("--runs", type=click.IntRange(min=1, max=50), default=3, show_default=True,
                  help="Validation: measured runs per statement, after one warm-up."),
@@ -83,6 +105,11 @@ def _apply(options: list[Any], func: Any) -> Any:
 def advice_options(func: Any) -> Any:
     """The options every command that runs the advisor accepts."""
     return _apply(_advice_options, func)
+
+
+def speed_options(func: Any) -> Any:
+    """--jobs and --time-limit."""
+    return _apply(_speed_options, func)
 
 
 def output_options(func: Any) -> Any:

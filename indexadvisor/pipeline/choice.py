@@ -26,14 +26,15 @@ from ..model import (
     Rival,
     SelectionStep,
     format_size,
-    is_relevant,
 )
 from ..model.errors import ConfigError
-from ..selection import ALGORITHMS, Limits, Selection
+from ..selection import ALGORITHMS, Limits, SearchSpace, Selection
 from ..selection.knee import Knee
 from ..selection.merge import covering_groups, merge_covering, union_of
+from ..selection.space import by_leading_key
 from .baseline import Baseline
 from .pool import Pool, extend_pool
+from .probe import probe
 
 
 @dataclass(frozen=True)
@@ -55,26 +56,40 @@ def check_algorithm(config: AdvisorConfig) -> None:
 
 
 def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
-           config: AdvisorConfig) -> Choice:
-    """Run the selection and price what it chose."""
+           config: AdvisorConfig, *, deadline: float | None = None) -> Choice:
+    """Run the selection and price what it chose. Past `deadline` (time.perf_counter()) the
+    search stops adding and the best set so far is priced."""
     queries = [item.costed for item in baseline.reads]
     candidates = list(pool.candidates)
     write_cost = pool.write_cost
-    best = {q.key: costs.cost(q, candidates).cost for q in queries}
-    weight = {q.key: q.weight for q in queries}
-    no_index = sum(weight[k] * baseline.base[k] for k in weight)
     knee = None if config.fill_budget or config.knee <= 0 else Knee(
         config.knee, data_bytes(baseline, catalog))
-    limits = Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost, knee)
-    selection = ALGORITHMS[config.algorithm](queries, candidates, pool.sizes, costs, limits)
+    limits = Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost, knee,
+                    deadline)
+    costs.stage = "probe"
+    space = probe(queries, candidates, costs, baseline.base, rounds=config.probe_rounds,
+                  out_of_time=limits.out_of_time)
+    best = {q.key: space.floor[q.key] if q.key in space.floor
+            else costs.cost(q, candidates).cost for q in queries}
+    weight = {q.key: q.weight for q in queries}
+    no_index = sum(weight[k] * baseline.base[k] for k in weight)
+    costs.stage = "search"
+    selection = ALGORITHMS[config.algorithm](
+        queries, candidates, pool.sizes, costs, limits,
+        space if config.probe_rounds > 0 else SearchSpace.build(queries, candidates,
+                                                                floor=space.floor))
     all_bytes = sum(pool.sizes.values())
+    costs.stage = "merge"
     selection, pool = _merge(selection, queries, costs, pool, catalog, limits)
+    costs.stage = "final"
+    costs.prefetch(((q, selection.chosen) for q in queries), exact=True)
     final = {q.key: costs.exact(q, selection.chosen) for q in queries}
     # the planner is not monotone: the best of every candidate is no worse than the choice
     best = {k: min(cost, final[k].cost) for k, cost in best.items()}
     hashed = clashing(selection.chosen, catalog)
+    costs.stage = "recommend"
     recommendations = _recommend(selection, queries, costs, pool, catalog, baseline.base,
-                                 hashed)
+                                 hashed, space)
     bounds = Bounds(
         no_index=no_index,
         all_candidates=sum(weight[k] * best[k] for k in weight),
@@ -142,17 +157,22 @@ def _placed(added: Candidate, replaced: Candidate | None, gain: float, extra: in
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCosts,
                pool: Pool, catalog: Catalog, base: Mapping[str, float],
-               hashed: frozenset[Candidate]) -> tuple[Recommendation, ...]:
+               hashed: frozenset[Candidate], space: SearchSpace) -> tuple[Recommendation, ...]:
     """Each chosen index with its marginal benefit: workload cost without it minus with it."""
     out = []
     chosen = list(selection.chosen)
+    index = by_leading_key(queries)
+
+    def relevant(cand: Candidate) -> list[CostedQuery]:
+        return index.get((cand.table, cand.columns[0]), [])
+
+    costs.prefetch((q, conf) for cand in chosen for q in relevant(cand)
+                   for conf in (chosen, [c for c in chosen if c != cand]))
     for cand in chosen:
         others = [c for c in chosen if c != cand]
         benefit = 0.0
         served = []
-        for q in queries:
-            if not is_relevant(cand, q.leading):
-                continue
+        for q in relevant(cand):
             with_it = costs.cost(q, chosen)
             without = costs.cost(q, others)
             benefit += q.weight * (without.cost - with_it.cost)
@@ -167,8 +187,8 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
             # to the cent, as the JSON keeps them: a saved report renders the same digits
             benefit=round(benefit, 2), write_overhead=round(pool.write_cost.get(cand, 0.0), 2),
             queries=tuple(sorted(served)), write_detail=pool.writes.get(cand),
-            rivals=_rivals(cand, chosen, [q for q in queries if q.key in served], costs, pool,
-                           base),
+            rivals=_rivals(cand, chosen, [q for q in relevant(cand) if q.key in served], costs,
+                           pool, base, space),
         ))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
@@ -179,19 +199,26 @@ RIVALS_KEPT = 2
 
 
 def _rivals(cand: Candidate, chosen: Sequence[Candidate], served: Sequence[CostedQuery],
-            costs: CachedCosts, pool: Pool, base: Mapping[str, float]) -> tuple[Rival, ...]:
+            costs: CachedCosts, pool: Pool, base: Mapping[str, float],
+            space: SearchSpace) -> tuple[Rival, ...]:
     """The candidates left out that would have done most of `cand`'s job: each costed in its
     place (the rest of the chosen set kept) on the queries `cand` serves. Pre-ranked by what
-    each saves alone on those queries, which the selection's first pass costed already."""
+    each saves alone on those queries, where the search costed that already (a candidate it
+    never costed alone could not compete)."""
     others = [c for c in chosen if c != cand]
     alone: list[tuple[float, Candidate]] = []
+    keys = {q.key for q in served}
     for rival in pool.candidates:
         if rival in chosen:
             continue
-        mine = [q for q in served if is_relevant(rival, q.leading)]
+        mine = [q for q in space.relevant.get(rival, ()) if q.key in keys]
         if not mine:
             continue
-        saving = sum(q.weight * (base[q.key] - costs.cost(q, [rival]).cost) for q in mine)
+        known = [(q, costs.peek(q, [rival])) for q in mine]
+        if any(cost is None for _, cost in known):
+            continue
+        saving = sum(q.weight * (base[q.key] - cost.cost) for q, cost in known
+                     if cost is not None)
         if saving > 0:
             alone.append((saving, rival))
     out = []
