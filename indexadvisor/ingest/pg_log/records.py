@@ -228,6 +228,10 @@ class Assembler:
         if held is not None:
             self._emit(held)
 
+    def emit(self, event: _Event) -> None:
+        """Count a completed statement (filters and the length limit apply)."""
+        self._emit(event)
+
     def _emit(self, event: _Event) -> None:
         if not self.filters.accepts(event.ts, event.user, event.db):
             return
@@ -239,7 +243,7 @@ class Assembler:
             return
         self.statements += 1
         self.aggregator.add(event.text, event.duration, event.ts, event.user, event.db,
-                            event.params, event.plan, event.queryid, source)
+                            event.params, event.plan, event.queryid, event.line)
 
     def finish(self) -> None:
         """End of input: whatever is still held is complete."""
@@ -250,7 +254,7 @@ class Assembler:
 
 
 # A structured record (csvlog, jsonlog) whose message is one complete timed statement.
-FAST_MESSAGE = re.compile(r"duration: (\d+\.\d+) ms  statement: ([^\n]*)\Z")
+FAST_MESSAGE = re.compile(r"duration: (\d+\.\d\d\d) ms  statement: ([^\n]*)\Z")
 
 
 def route(rec: Record, line: int, assembler: Assembler, batch: Batch, filters: Filters) -> None:

@@ -22,6 +22,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from ...model import Skipped, Statement
 from .aggregate import Aggregator, Batch, ExecBatch, parse_parameters
+from .boundary import Leads, Span, classify
 from .chunks import chunks, stderr_boundary
 from .prefix import CLOUDWATCH, LEVELS, Prefix, fast_pattern
 from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
@@ -41,6 +42,7 @@ class Framing(NamedTuple):
     cloudwatch: re.Pattern[str]
     fields: Callable[[Any], tuple[str, ...]]
     bad: Callable[[Any], str]
+    pid: Callable[[Any], str]
     trimmed: frozenset[str]
 
     def findall(self, text: str) -> list[Any]:
@@ -65,7 +67,7 @@ def record_regex(prefix: Prefix) -> Framing:
     pattern, trimmed = fast_pattern(prefix.text)
     regexes = [re.compile(
         r"^(?:(?P<head>" + head + pattern
-        + r")(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?:(?P<s>s)tatement"
+        + r")(?:LOG:  duration: (?P<dur>\d+\.\d\d\d) ms  (?:(?P<s>s)tatement"
         + r"|(?P<k>[epb])(?:xecute|arse|ind)[^:\n]*): (?P<text>.*)$(?!\n\t)"
         + r"(?(k)(?:\n(?P=head)DETAIL:  (?P<detail>.+)$(?!\n\t)|))"
         + rf"|(?P<level>{LEVELS}):  (?P<msg>.*(?:\n\t.*)*))|(?P<bad>.*))",
@@ -74,12 +76,14 @@ def record_regex(prefix: Prefix) -> Framing:
     index = regexes[0].groupindex
     ts = index.get("ts", index.get("epoch"))
     pid = index.get("pid", index.get("session"))
+    assert ts is not None and pid is not None  # compile_prefix insists on both
     # A field the prefix lacks reads the `bad` group: empty in every record, and a bad line
     # is only looked at for `bad`.
     order = [ts, pid, *(index.get(name, index["bad"]) for name in _FIELDS[2:])]
-    fields = itemgetter(*(i - 1 for i in order))  # type: ignore[operator]
+    fields = itemgetter(*(i - 1 for i in order))
     plain = regexes[0] if re.match(r"%-?\d*[mtnpc]", prefix.text) else regexes[1]
-    return Framing(plain, regexes[1], fields, itemgetter(index["bad"] - 1), trimmed)
+    return Framing(plain, regexes[1], fields, itemgetter(index["bad"] - 1),
+                   itemgetter(pid - 1), trimmed)
 
 
 @contextmanager
@@ -103,25 +107,57 @@ def _epoch_iso(value: str) -> str:
 
 def read_stderr(stream: BinaryIO, path: str, prefix: Prefix, aggregator: Aggregator,
                 filters: Filters, progress: Callable[[], None] | None = None,
-                ) -> Iterator[Statement | Skipped]:
-    """Statements (pre-aggregated, see `aggregate`) and Skipped records of one stderr log."""
+                span: Span | None = None) -> Iterator[Statement | Skipped]:
+    """Statements (pre-aggregated, see `aggregate`) and Skipped records of one stderr log, or
+    of the piece of it `span` says (see `boundary`)."""
     skipped: list[Skipped] = []
     assembler = Assembler(path, aggregator, filters, skipped.append)
     framing = record_regex(prefix)
     epoch = "epoch" in framing.regex.groupindex
-    for text, line in chunks(stream, path, stderr_boundary, skipped, progress):
+    leads = None
+    if span is not None:
+        span.start(assembler)
+        leads = span.leads
+    for text, line in chunks(stream, path, stderr_boundary, skipped, progress, span):
         with paused_gc():
-            _chunk(text, line, framing, path, assembler, filters, epoch, skipped)
+            _chunk(text, line, framing, path, assembler, filters, epoch, skipped, leads)
         yield from skipped
         skipped.clear()
         if aggregator.full:
             yield from aggregator.drain()
-    assembler.finish()
+    if span is None:
+        assembler.finish()
+    else:
+        span.end(assembler)
     yield from skipped
 
 
+def _leads(leads: Leads, rows: list[Any], framing: Framing) -> None:
+    """Note the leads (see `boundary`) of the processes of a chunk not settled yet."""
+    new = set(map(framing.pid, rows)) - leads.done
+    new.discard("")
+    if not new:
+        return
+    for row in rows:
+        pid = framing.pid(row)
+        if pid not in new:
+            continue
+        _, _, _, _, _, _, s, k, text, _, level, msg, _ = framing.fields(row)
+        if s or k == "e":
+            leads.see(pid, "stmt", text.rstrip())
+        elif k:
+            leads.see(pid, "other", None)
+        elif level:
+            leads.see(pid, *classify(level, msg.replace("\n\t", "\n")))
+        if pid in leads.done:
+            new.discard(pid)
+            if not new:
+                return
+
+
 def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembler,
-           filters: Filters, epoch: bool, skipped: list[Skipped]) -> None:
+           filters: Filters, epoch: bool, skipped: list[Skipped], leads: Leads | None = None,
+           ) -> None:
     """Frame one chunk: fast records in bulk, the rest through the assembler.
 
     A fast execute is held like the assembler holds one (`pending`, by process) until its
@@ -148,8 +184,11 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
     batch.db_end = xb.db_end = de
     idle = not held and not plans
     line -= 1
+    rows = framing.findall(text)
+    if leads is not None:
+        _leads(leads, rows, framing)
     for ts, pid, user, db, queryid, dur, s, k, xtext, detail, level, msg, bad in map(
-            framing.fields, framing.findall(text)):
+            framing.fields, rows):
         line += 1
         if s and not queryid and pid not in pending and (
                 idle or (pid not in held and pid not in plans)):

@@ -1,0 +1,218 @@
+"""Every source into one `Summary`, on as many cores as asked (`SourceOptions.jobs`).
+
+Logs are read by worker processes (`multiprocessing`, forked: parsing is CPU-bound Python and
+libpg_query, so threads would not help): many files at once, and a large plain stderr or
+jsonlog file in pieces of `piece_bytes` cut at record starts. A compressed log or a csvlog
+(whose record starts cannot be told from the middle of the file) is one piece; stdin is read
+here. SQL files, pg_stat_statements exports and earlier summaries (`summary_json`) are read
+here too, while the workers run.
+
+The result does not depend on the number of processes: pieces of a file are put together in
+order, each one's lines moved after the lines before it (`pieces.relocate`) and what its
+first records say to the state the pieces before it left applied with `boundary.settle`;
+everything else a summary holds merges exactly, in any order (see `summary`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from ..model import Skipped, Statement
+from .open import Source
+from .pg_log.aggregate import Aggregator
+from .pg_log.boundary import settle
+from .pg_log.records import Assembler
+from .pieces import (
+    SPLITTABLE,
+    Piece,
+    PieceResult,
+    cut_points,
+    read_piece,
+    relocate,
+    shift_events,
+)
+from .sources import SourceOptions, read_other, sniff
+from .summary import Summary, position
+
+MIN_PIECE = 16 << 20  # smaller logs are read whole
+MAX_PIECE = 128 << 20
+PIECES_PER_JOB = 8  # smaller pieces balance the processes better at the end of a run
+LOG_KINDS = frozenset({"stderr", "csvlog", "jsonlog"})
+
+
+def default_jobs() -> int:
+    """The cores this process may run on."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):  # not Linux
+        return max(1, os.cpu_count() or 1)
+
+
+@contextlib.contextmanager
+def worker_pool(jobs: int) -> Iterator[Any]:
+    """`jobs` worker processes (None for one job). Create it before any thread starts (a
+    progress bar): the workers are forked."""
+    if jobs <= 1:
+        yield None
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    pool = context.Pool(jobs)
+    try:
+        yield pool
+    finally:
+        pool.terminate()
+        pool.join()
+
+
+@dataclass
+class _Log:
+    """A log file being put together from its pieces, in order."""
+
+    number: int
+    pieces: list[Piece]
+    merged: Summary  # the statements held across pieces, emitted here
+    assembler: Assembler
+    lines: int = 0  # lines of the pieces merged so far
+
+
+def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: Any = None,
+              progress: Callable[[int], None] | None = None) -> Summary:
+    """Read every file of `paths` (already expanded, '-' is stdin) into one summary; then
+    pg_stat_statements live when `options.pgss_dsn` says so. Logs are read by `pool`'s
+    worker processes when there is one."""
+    options = options or SourceOptions()
+    jobs = 1 if pool is None else max(1, options.jobs or default_jobs())
+    summary = Summary(options.max_samples)
+    logs: list[_Log] = []
+    later: list[tuple[int, Source, str, str | None]] = []  # read here, while workers run
+    loaded: list[tuple[int, Summary]] = []
+    sizes = {name: _size(name) for name in paths}
+    total = sum(sizes.values())
+    for name in paths:
+        source = Source(name)
+        try:
+            kind, prefix = sniff(source, options)
+        except BaseException:
+            source.close()
+            raise
+        if kind == "summary":
+            source.close()
+            from .summary_json import load_summary
+
+            other = load_summary(Path(name), options.max_samples)
+            loaded.append((len(summary.files), other))
+            summary.files.extend(other.files)
+            continue
+        number = summary.file(source.display)
+        text = prefix.text if prefix is not None else None
+        if kind not in LOG_KINDS or name == "-":  # stdin: read here, where it is open
+            later.append((number, source, kind, text))
+            continue
+        piece = Piece(name, source.display, kind, text, options.filters, options.max_samples)
+        source.close()
+        size = sizes[name]
+        if pool is None or kind not in SPLITTABLE or source.compression is not None \
+                or size < 2 * MIN_PIECE:
+            pieces = [piece]
+        else:
+            piece_bytes = min(MAX_PIECE, max(MIN_PIECE, total // (jobs * PIECES_PER_JOB)))
+            points = cut_points(name, kind, size, piece_bytes)
+            ends: list[int | None] = [*points[1:], None]
+            pieces = [replace(piece, start=a, stop=b, leads=a > 0)
+                      for a, b in zip(points, ends, strict=True)]
+        logs.append(_start(number, pieces, options))
+    tasks = [p for log in logs for p in log.pieces]
+    results: Iterator[PieceResult] = (
+        pool.imap(read_piece, tasks) if pool is not None
+        else (read_piece(task, None, progress) for task in tasks))
+    for base, other in loaded:
+        summary.merge(other, position(base, 0), files=False)
+    for number, source, kind, text in later:
+        with source:
+            _read_here(summary, number, source, kind, text, options)
+        if progress is not None:
+            progress(sizes[source.name])
+    for log in logs:
+        for piece in log.pieces:
+            result = next(results)
+            _merge_piece(summary, log, piece, result)
+            if progress is not None and pool is not None:
+                progress(result.bytes)
+        log.assembler.finish()
+        list(log.assembler.aggregator.drain())
+        summary.merge(log.merged, position(log.number, 0), files=False)
+    if options.pgss_dsn is not None:
+        from .sources import _pgss
+
+        number = summary.file("pg_stat_statements")
+        for n, item in enumerate(_pgss().read_pgss_live(options.pgss_dsn), 1):
+            _add(summary, item, position(number, n))
+    return summary
+
+
+def _start(number: int, pieces: list[Piece], options: SourceOptions) -> _Log:
+    merged = Summary(options.max_samples)
+    aggregator = Aggregator(options.max_samples, sink=merged)
+    aggregator.begin(pieces[0].display)
+
+    def skip(item: Skipped) -> None:
+        merged.add_skip(item, position(0, int(item.source.rsplit(":", 1)[1])))
+
+    return _Log(number, pieces, merged, Assembler(pieces[0].display, aggregator,
+                                                    options.filters, skip))
+
+
+def _merge_piece(summary: Summary, log: _Log, piece: Piece, result: PieceResult) -> None:
+    """Put a piece's result in its place (see the module docstring)."""
+    asm = log.assembler
+    if result.leads is not None and not settle(asm, result.leads.leads):
+        # read it again here, starting with the state the pieces before it left
+        result = read_piece(replace(piece, first_line=log.lines + 1, leads=False,
+                                    held=dict(asm.held), plans=dict(asm.plans)))
+        asm.held.clear()
+        asm.plans.clear()
+        summary.merge(result.summary, position(log.number, 0), files=False)
+        asm.held.update(result.end_held)
+        asm.plans.update(result.end_plans)
+    else:
+        relocate(result.summary, piece.display, log.lines)
+        summary.merge(result.summary, position(log.number, log.lines), files=False)
+        asm.held.update(shift_events(result.end_held, log.lines))
+        asm.plans.update(shift_events(result.end_plans, log.lines))
+    log.lines += result.lines
+
+
+def _read_here(summary: Summary, number: int, source: Source, kind: str,
+               prefix: str | None, options: SourceOptions) -> None:
+    """A source read in this process: a log on stdin, SQL, exports, what is not a source."""
+    if kind in LOG_KINDS:
+        piece = Piece(source.name, source.display, kind, prefix, options.filters,
+                      options.max_samples)
+        result = read_piece(piece, source)
+        summary.merge(result.summary, position(number, 0), files=False)
+        return
+    for n, item in enumerate(read_other(source, kind, options), 1):
+        _add(summary, item, position(number, n))
+
+
+def _add(summary: Summary, item: Statement | Skipped, pos: int) -> None:
+    if isinstance(item, Skipped):
+        summary.add_skip(item, pos)
+    else:
+        summary.add_statement(item, pos)
+
+
+def _size(name: str) -> int:
+    if name == "-":
+        return 0
+    try:
+        return Path(name).stat().st_size
+    except OSError:
+        return 0
