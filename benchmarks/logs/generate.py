@@ -35,8 +35,8 @@ import sys
 import time
 from pathlib import Path
 
-from indexadvisor.db.sandbox import reaper as _reaper
 from indexadvisor.db.sandbox import LocalSandbox
+from indexadvisor.db.sandbox import reaper as _reaper
 
 DEFAULT_OUT = Path("/var/tmp/ia-logbench")
 

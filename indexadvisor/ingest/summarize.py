@@ -83,10 +83,12 @@ class _Log:
 
 
 def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: Any = None,
-              progress: Callable[[int], None] | None = None) -> Summary:
+              progress: Callable[[int], None] | None = None, piece_bytes: int | None = None,
+              ) -> Summary:
     """Read every file of `paths` (already expanded, '-' is stdin) into one summary; then
     pg_stat_statements live when `options.pgss_dsn` says so. Logs are read by `pool`'s
-    worker processes when there is one."""
+    worker processes when there is one, large ones in pieces (of `piece_bytes`, if given:
+    then even without a pool, which tests use)."""
     options = options or SourceOptions()
     jobs = 1 if pool is None else max(1, options.jobs or default_jobs())
     summary = Summary(options.max_samples)
@@ -118,12 +120,12 @@ def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: 
         piece = Piece(name, source.display, kind, text, options.filters, options.max_samples)
         source.close()
         size = sizes[name]
-        if pool is None or kind not in SPLITTABLE or source.compression is not None \
-                or size < 2 * MIN_PIECE:
+        cut = piece_bytes or min(MAX_PIECE, max(MIN_PIECE, total // (jobs * PIECES_PER_JOB)))
+        if kind not in SPLITTABLE or source.compression is not None or size < 2 * cut \
+                or (pool is None and piece_bytes is None):
             pieces = [piece]
         else:
-            piece_bytes = min(MAX_PIECE, max(MIN_PIECE, total // (jobs * PIECES_PER_JOB)))
-            points = cut_points(name, kind, size, piece_bytes)
+            points = cut_points(name, kind, size, cut)
             ends: list[int | None] = [*points[1:], None]
             pieces = [replace(piece, start=a, stop=b, leads=a > 0)
                       for a, b in zip(points, ends, strict=True)]

@@ -176,13 +176,13 @@ class Skips:
         kept = self.examples.setdefault(category, [])
         if len(kept) >= self.max_examples and pos >= kept[-1][0]:
             return
-        key = ("at", pos) if key is None else key
-        for i, (old, old_key, _) in enumerate(kept):
-            if old_key == key:
-                if pos < old:
-                    del kept[i]
-                    insort(kept, (pos, key, item), key=_first)
-                return
+        if key is not None:  # else the position is the example's own
+            for i, (old, old_key, _) in enumerate(kept):
+                if old_key == key:
+                    if pos < old:
+                        del kept[i]
+                        insort(kept, (pos, key, item), key=_first)
+                    return
         insort(kept, (pos, key, item), key=_first)
         del kept[self.max_examples:]
 

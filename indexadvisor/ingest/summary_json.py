@@ -60,7 +60,7 @@ def merge_fields(summary: Summary, workload: Workload, filters: Mapping[str, Any
             kept.append({"category": category, "detail": item.detail,
                          "text": item.text[:TEXT_LIMIT], "source": item.source,
                          "outcome": item.outcome.value, "position": _at(pos),
-                         "shape": key[1] if key[0] == "shape" else None})
+                         "shape": None if key is None else key[1]})
     return {"files": list(summary.files), "filters": dict(filters),
             "max_samples": summary.max_samples, "groups": groups, "kept": kept}
 

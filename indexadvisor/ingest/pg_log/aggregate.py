@@ -103,6 +103,8 @@ class ShapeKeys:
         if "" in out or None in out:  # new masks, or masks keyed text by text
             for i, key in enumerate(out):
                 if key == "":
+                    key = by_mask.get(masks[i], "")  # keyed earlier in this batch?
+                if key == "":
                     key = shape_key(texts[i])
                     if _DIGIT.search(key):
                         key = None
