@@ -98,13 +98,12 @@ def generate(path: Path, megabytes: float, prefix: str = "debian", protocol: str
 
 def measure(paths: list[str]) -> dict[str, float]:
     """Ingest `paths` (read + collect) in this process: CPU seconds, MB/CPU-s, peak RSS."""
-    from indexadvisor.ingest import read_sources
-    from indexadvisor.ingest.collect import collect
+    from indexadvisor.ingest.summarize import summarize
 
     size = sum(Path(p).stat().st_size for p in paths)
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
-    workload = collect(read_sources(paths))
+    workload = summarize(paths).workload()
     cpu = time.process_time() - cpu0
     return {
         "megabytes": size / 1e6,
