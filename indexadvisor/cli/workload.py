@@ -6,15 +6,6 @@ import contextlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
-
 from ..ingest import SourceOptions
 from ..ingest.open import expand, total_bytes
 from ..ingest.summarize import default_jobs, summarize, worker_pool
@@ -80,6 +71,15 @@ def source_progress(files: Sequence[str]) -> Iterator[Callable[[int], None] | No
     if total is None or total < PROGRESS_MIN_BYTES:
         yield None
         return
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
     columns = (TextColumn("reading"), BarColumn(), DownloadColumn(), TransferSpeedColumn(),
                TimeRemainingColumn())
     with Progress(*columns, console=err, transient=True) as progress:

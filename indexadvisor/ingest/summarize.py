@@ -16,7 +16,6 @@ everything else a summary holds merges exactly, in any order (see `summary`).
 from __future__ import annotations
 
 import contextlib
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
@@ -61,6 +60,8 @@ def worker_pool(jobs: int) -> Iterator[Any]:
     if jobs <= 1:
         yield None
         return
+    import multiprocessing  # (not at start-up: about 15 ms, and one process needs none of it)
+
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     pool = context.Pool(jobs)

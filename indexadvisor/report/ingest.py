@@ -10,15 +10,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
-from typing import Any
-
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..model import Query, Workload, short
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 INGEST_SCHEMA_VERSION = 2
 INGEST_KIND = "ingest-summary"
@@ -103,6 +101,11 @@ def _num(x: float | None, digits: int = 2) -> str:
 
 def render_ingest_table(workload: Workload, console: Console, limit: int = 30) -> None:
     """Top statements by total time, with calls, mean, max and a sample; then the skips."""
+    from rich.console import Group  # (imported here: JSON output needs none of rich)
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     total = sum(q.total_time_ms or 0.0 for q in workload.queries)
     skipped = sum(n for _, n in workload.skipped_counts)
     seen = [q.first_seen for q in workload.queries if q.first_seen] + \

@@ -233,7 +233,7 @@ class ExecBatch:
         texts, max_chars = self.texts, self.max_chars
         if self.filtered:
             order = [i for i in order if i not in self.filtered]
-        if order and max(len(texts[i]) for i in order) > max_chars:
+        if order and max(map(len, map(texts.__getitem__, order))) > max_chars:
             for i in order:
                 if len(texts[i]) > max_chars:
                     self.skip(Skipped(f"{self.path}:{self.lines[i]}", "statement too long",
@@ -328,11 +328,13 @@ class Aggregator:
         keys = list(map(known.__getitem__, texts))
         details, lines, base, limit = batch.details, batch.lines, self.base, self.max_samples
         for group in _groups(keys):
-            rows = sorted(map(order.__getitem__, group), key=lines.__getitem__)
+            rows = list(map(order.__getitem__, group))  # in release order
             shape = self._fold(keys[group[0]], rows, batch.durations, batch.tss, batch.dbs,
                                batch.users, batch.user_end, batch.db_end)
             samples = shape.samples
-            if len(samples) < limit or base + lines[rows[0]] < samples[-1][0]:
+            if len(samples) < limit or base + min(map(lines.__getitem__, rows)) \
+                    < samples[-1][0]:
+                rows.sort(key=lines.__getitem__)
                 pairs = zip(map(batch.texts.__getitem__, reversed(rows)),
                             map(details.__getitem__, reversed(rows)), strict=True)
                 firsts = dict(zip(pairs, reversed(rows), strict=True))  # -> earliest row
