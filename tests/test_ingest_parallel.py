@@ -72,6 +72,7 @@ def _cases(round_: int) -> list[tuple[int, str]]:
         (19, "STATEMENT:  SELECT * FROM nope"),
         (11, "LOG:  duration: 0.010 ms  statement: BEGIN"),
         (12, f"LOG:  duration: 0.010 ms  statement: SELEC {n}"),
+        (12, f"LOG:  duration: 0.010 ms  statement: SELECT * FROM t WHERE a = {n} {n}"),
         (20, "LOG:  connection received: host=[local]"),
         (13, f"LOG:  duration: 0.{n:03d} ms  statement: SELECT * FROM t WHERE a = 'long"
              + "x" * (300 if n % 2 else 10) + "'"),

@@ -136,7 +136,7 @@ def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: 
         pool.imap(read_piece, tasks) if pool is not None
         else (read_piece(task, None, progress) for task in tasks))
     for base, other in loaded:
-        summary.merge(other, position(base, 0), files=False)
+        summary.merge(other, position(base, 0))
     for number, source, kind, text in later:
         with source:
             _read_here(summary, number, source, kind, text, options)
@@ -150,7 +150,7 @@ def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: 
                 progress(result.bytes)
         log.assembler.finish()
         list(log.assembler.aggregator.drain())
-        summary.merge(log.merged, position(log.number, 0), files=False)
+        summary.merge(log.merged, position(log.number, 0))
     if options.pgss_dsn is not None:
         from .sources import _pgss
 
@@ -181,12 +181,12 @@ def _merge_piece(summary: Summary, log: _Log, piece: Piece, result: PieceResult)
                                     held=dict(asm.held), plans=dict(asm.plans)))
         asm.held.clear()
         asm.plans.clear()
-        summary.merge(result.summary, position(log.number, 0), files=False)
+        summary.merge(result.summary, position(log.number, 0))
         asm.held.update(result.end_held)
         asm.plans.update(result.end_plans)
     else:
         relocate(result.summary, piece.display, log.lines)
-        summary.merge(result.summary, position(log.number, log.lines), files=False)
+        summary.merge(result.summary, position(log.number, log.lines))
         asm.held.update(shift_events(result.end_held, log.lines))
         asm.plans.update(shift_events(result.end_plans, log.lines))
     log.lines += result.lines
@@ -199,7 +199,7 @@ def _read_here(summary: Summary, number: int, source: Source, kind: str,
         piece = Piece(source.name, source.display, kind, prefix, options.filters,
                       options.max_samples)
         result = read_piece(piece, source)
-        summary.merge(result.summary, position(number, 0), files=False)
+        summary.merge(result.summary, position(number, 0))
         return
     for n, item in enumerate(read_other(source, kind, options), 1):
         _add(summary, item, position(number, n))

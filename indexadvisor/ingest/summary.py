@@ -210,6 +210,9 @@ class _Parsed:
     kind: str
 
 
+_MEMO: dict[tuple[str, str], _Parsed | StatementError] = {}
+
+
 class Summary:
     """Groups, skips and counts of everything read so far (see the module docstring)."""
 
@@ -221,12 +224,6 @@ class Summary:
         self.statements = 0
         self.files: list[str] = []  # file number -> name, for sources kept without one
         self.notes: list[str] = []  # what a reader should know (a summary that was filtered)
-        self._memo: dict[str, _Parsed | StatementError] = {}
-
-    def __getstate__(self) -> dict[str, Any]:
-        state = self.__dict__.copy()
-        state["_memo"] = {}  # a cache: not worth sending to another process
-        return state
 
     def file(self, name: str) -> int:
         """The number of a new file (positions of its lines start with it)."""
@@ -234,9 +231,10 @@ class Summary:
         return len(self.files) - 1
 
     def parse(self, text: str, key: str | None = None) -> _Parsed | StatementError:
-        """The group of a statement, or why it has none (remembered by `key` or text)."""
-        memo = key if key is not None else text
-        found = self._memo.get(memo)
+        """The group of a statement, or why it has none (remembered by `key`, a statement
+        shape, or by the text, for this process: the answer is a function of either)."""
+        memo = ("shape", key) if key is not None else ("text", text)
+        found = _MEMO.get(memo)
         if found is None:
             try:
                 parsed = parse_statement(text)
@@ -244,9 +242,9 @@ class Summary:
                                 parsed.relations, parsed.kind)
             except StatementError as exc:
                 found = exc
-            if len(self._memo) >= MAX_MEMO:
-                self._memo.clear()
-            self._memo[memo] = found
+            if len(_MEMO) >= MAX_MEMO:
+                _MEMO.clear()
+            _MEMO[memo] = found
         return found
 
     def add_skip(self, item: Skipped, pos: int, records: int = 1, key: Any = None) -> None:
@@ -284,7 +282,9 @@ class Summary:
         pos, first_text, _, _, source = samples[0]
         where = source or self.source(pos)
         if isinstance(parsed, StatementError):
-            skip = Skipped(where, "unparseable", first_text, detail=parsed.message)
+            own = self.parse(first_text) if key is not None else parsed
+            error = own if isinstance(own, StatementError) else parsed  # (its own literals)
+            skip = Skipped(where, "unparseable", first_text, detail=error.message)
         else:
             skip = Skipped(where, "utility statement", first_text, Outcome.NOT_ADVISED,
                            "nothing to index")
@@ -294,12 +294,9 @@ class Summary:
         """`file:line` of a position."""
         return f"{self.files[pos >> LINE_BITS]}:{line_of(pos)}"
 
-    def merge(self, other: Summary, shift: int = 0, files: bool = True) -> None:
-        """Add everything of `other`; its positions move by `shift` (lines of a piece), and
-        its file table is appended when `files` (positions then move to the new numbers)."""
-        if files:
-            shift += len(self.files) << LINE_BITS
-            self.files.extend(other.files)
+    def merge(self, other: Summary, shift: int = 0) -> None:
+        """Add everything of `other`, its positions moved by `shift` (to its file number and
+        the lines before it: its file table is the caller's business)."""
         self.statements += other.statements
         self.notes.extend(other.notes)
         self.skips.merge(other.skips, shift)
