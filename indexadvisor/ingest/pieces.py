@@ -151,19 +151,23 @@ def shift_events(events: dict[str, _Event], lines_before: int) -> dict[str, _Eve
     return events
 
 
-def cut_points(name: str, kind: str, size: int, piece_bytes: int) -> list[int]:
-    """Offsets where pieces of about `piece_bytes` start: record starts (stderr: after a
-    newline not followed by a TAB; jsonlog: after any newline), increasing, the first 0."""
+def cut_points(name: str, kind: str, size: int, smallest: int, parts: int) -> list[int]:
+    """Offsets where pieces start: record starts (stderr: after a newline not followed by a
+    TAB; jsonlog: after any newline), increasing, the first 0. Each piece is 1/`parts` of
+    what is left, at least `smallest` bytes: big pieces first, small ones at the end, so the
+    processes finish together ("guided" scheduling)."""
     pattern = _STDERR_START if kind == "stderr" else _LINE_START
     points = [0]
     with open(name, "rb") as f:
-        target = piece_bytes
-        while target < size - piece_bytes // 4:
-            found = _next_start(f, target - 1, pattern)
+        while True:
+            at = points[-1]
+            step = max(smallest, (size - at) // parts)
+            if at + step + smallest // 2 >= size:
+                break
+            found = _next_start(f, at + step - 1, pattern)
             if found is None:
                 break
             points.append(found)
-            target = found + piece_bytes
     return points
 
 

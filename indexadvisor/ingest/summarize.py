@@ -39,9 +39,8 @@ from .pieces import (
 from .sources import SourceOptions, read_other, sniff
 from .summary import Summary, position
 
-MIN_PIECE = 16 << 20  # smaller logs are read whole
-MAX_PIECE = 128 << 20
-PIECES_PER_JOB = 8  # smaller pieces balance the processes better at the end of a run
+MIN_PIECE = 16 << 20  # smaller logs are read whole; the smallest piece
+PARTS_PER_JOB = 2  # a piece is what is left of the file / (jobs * PARTS_PER_JOB)
 LOG_KINDS = frozenset({"stderr", "csvlog", "jsonlog"})
 
 
@@ -97,7 +96,6 @@ def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: 
     later: list[tuple[int, Source, str, str | None]] = []  # read here, while workers run
     loaded: list[tuple[int, Summary]] = []
     sizes = {name: _size(name) for name in paths}
-    total = sum(sizes.values())
     for name in paths:
         source = Source(name)
         try:
@@ -121,12 +119,12 @@ def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: 
         piece = Piece(name, source.display, kind, text, options.filters, options.max_samples)
         source.close()
         size = sizes[name]
-        cut = piece_bytes or min(MAX_PIECE, max(MIN_PIECE, total // (jobs * PIECES_PER_JOB)))
-        if kind not in SPLITTABLE or source.compression is not None or size < 2 * cut \
+        smallest = piece_bytes or MIN_PIECE
+        if kind not in SPLITTABLE or source.compression is not None or size < 2 * smallest \
                 or (pool is None and piece_bytes is None):
             pieces = [piece]
         else:
-            points = cut_points(name, kind, size, cut)
+            points = cut_points(name, kind, size, smallest, jobs * PARTS_PER_JOB)
             ends: list[int | None] = [*points[1:], None]
             pieces = [replace(piece, start=a, stop=b, leads=a > 0)
                       for a, b in zip(points, ends, strict=True)]
