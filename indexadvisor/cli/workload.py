@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 from ..ingest import SourceOptions
 from ..ingest.open import expand, total_bytes
-from ..ingest.summarize import default_jobs, summarize, worker_pool
+from ..ingest.summarize import default_jobs, plan, run, worker_pool
 from ..ingest.summary import Summary
 from ..model import Workload
 from ..model.errors import WorkloadError
@@ -35,11 +35,13 @@ def read_summary(sources: Sequence[str], options: SourceOptions | None = None) -
     options = options or SourceOptions()
     files = expand(sources)
     jobs = options.jobs or default_jobs()
-    size = total_bytes(files)
-    if size is None or size < PARALLEL_MIN_BYTES:
+    if (total_bytes([name for name in files if name != "-"]) or 0) < PARALLEL_MIN_BYTES:
+        jobs = 1  # (a pool costs more than it saves)
+    todo = plan(files, options, jobs)
+    if len(todo.tasks) < 2:
         jobs = 1
     with worker_pool(jobs) as pool, source_progress(files) as advance:
-        summary = summarize(files, replace(options, jobs=jobs), pool, advance)
+        summary = run(todo, pool, advance)
     for note in summary.notes:
         err.print(f"[yellow]note:[/yellow] {note}")
     return summary

@@ -18,7 +18,7 @@ from __future__ import annotations
 import contextlib
 import os
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,65 +82,107 @@ class _Log:
     lines: int = 0  # lines of the pieces merged so far
 
 
+@dataclass
+class Plan:
+    """What `summarize` will read: files sniffed and numbered, logs cut into pieces."""
+
+    options: SourceOptions
+    summary: Summary  # files numbered; earlier summaries to merge in `loaded`
+    logs: list[_Log] = field(default_factory=list)
+    later: list[tuple[int, str, str, str | None]] = field(default_factory=list)
+    loaded: list[tuple[int, Summary]] = field(default_factory=list)
+    stdin: Source | None = None  # sniffed, so it stays open
+    sizes: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def tasks(self) -> list[Piece]:
+        """The pieces to read, in order."""
+        return [piece for log in self.logs for piece in log.pieces]
+
+
+def plan(paths: Sequence[str], options: SourceOptions | None = None, jobs: int = 1,
+         piece_bytes: int | None = None) -> Plan:
+    """Sniff every file of `paths` (already expanded, '-' is stdin); cut large plain logs
+    into pieces for `jobs` processes (when more than one, or when `piece_bytes` is given:
+    the smallest piece, which tests use)."""
+    options = options or SourceOptions()
+    out = Plan(options, Summary(options.max_samples))
+    out.sizes = {name: _size(name) for name in paths}
+    try:
+        for name in paths:
+            _plan_one(out, name, jobs, piece_bytes)
+    except BaseException:
+        if out.stdin is not None:
+            out.stdin.close()
+        raise
+    return out
+
+
+def _plan_one(out: Plan, name: str, jobs: int, piece_bytes: int | None) -> None:
+    options, summary = out.options, out.summary
+    source = Source(name)
+    try:
+        kind, prefix = sniff(source, options)
+    finally:
+        if name != "-":
+            source.close()
+    if kind == "summary":
+        from .summary_json import load_summary
+
+        other = load_summary(Path(name), options.max_samples)
+        out.loaded.append((len(summary.files), other))
+        summary.files.extend(other.files)
+        return
+    number = summary.file(source.display)
+    text = prefix.text if prefix is not None else None
+    if name == "-":
+        out.stdin = source
+    if kind not in LOG_KINDS or name == "-":  # read by this process
+        out.later.append((number, name, kind, text))
+        return
+    piece = Piece(name, source.display, kind, text, options.filters, options.max_samples)
+    smallest = piece_bytes or MIN_PIECE
+    if kind not in SPLITTABLE or source.compression is not None \
+            or out.sizes[name] < 2 * smallest or (jobs <= 1 and piece_bytes is None):
+        pieces = [piece]
+    else:
+        points = cut_points(name, kind, out.sizes[name], smallest, jobs * PARTS_PER_JOB)
+        ends: list[int | None] = [*points[1:], None]
+        pieces = [replace(piece, start=a, stop=b, leads=a > 0)
+                  for a, b in zip(points, ends, strict=True)]
+    out.logs.append(_start(number, pieces, options))
+
+
 def summarize(paths: Sequence[str], options: SourceOptions | None = None, pool: Any = None,
               progress: Callable[[int], None] | None = None, piece_bytes: int | None = None,
               ) -> Summary:
     """Read every file of `paths` (already expanded, '-' is stdin) into one summary; then
     pg_stat_statements live when `options.pgss_dsn` says so. Logs are read by `pool`'s
-    worker processes when there is one, large ones in pieces (of `piece_bytes`, if given:
-    then even without a pool, which tests use)."""
+    worker processes when there is one, large ones in pieces (of at least `piece_bytes`,
+    if given: then even without a pool, which tests use)."""
     options = options or SourceOptions()
     jobs = 1 if pool is None else max(1, options.jobs or default_jobs())
-    summary = Summary(options.max_samples)
-    logs: list[_Log] = []
-    later: list[tuple[int, Source, str, str | None]] = []  # read here, while workers run
-    loaded: list[tuple[int, Summary]] = []
-    sizes = {name: _size(name) for name in paths}
-    for name in paths:
-        source = Source(name)
-        try:
-            kind, prefix = sniff(source, options)
-        except BaseException:
-            source.close()
-            raise
-        if kind == "summary":
-            source.close()
-            from .summary_json import load_summary
+    return run(plan(paths, options, jobs, piece_bytes), pool, progress)
 
-            other = load_summary(Path(name), options.max_samples)
-            loaded.append((len(summary.files), other))
-            summary.files.extend(other.files)
-            continue
-        number = summary.file(source.display)
-        text = prefix.text if prefix is not None else None
-        if kind not in LOG_KINDS or name == "-":  # stdin: read here, where it is open
-            later.append((number, source, kind, text))
-            continue
-        piece = Piece(name, source.display, kind, text, options.filters, options.max_samples)
-        source.close()
-        size = sizes[name]
-        smallest = piece_bytes or MIN_PIECE
-        if kind not in SPLITTABLE or source.compression is not None or size < 2 * smallest \
-                or (pool is None and piece_bytes is None):
-            pieces = [piece]
-        else:
-            points = cut_points(name, kind, size, smallest, jobs * PARTS_PER_JOB)
-            ends: list[int | None] = [*points[1:], None]
-            pieces = [replace(piece, start=a, stop=b, leads=a > 0)
-                      for a, b in zip(points, ends, strict=True)]
-        logs.append(_start(number, pieces, options))
-    tasks = [p for log in logs for p in log.pieces]
+
+def run(todo: Plan, pool: Any = None, progress: Callable[[int], None] | None = None,
+        ) -> Summary:
+    """Read what `plan` found: pieces by `pool`'s workers (or here, in order), the rest
+    here while they run; put everything together (see the module docstring)."""
+    summary, options = todo.summary, todo.options
+    tasks = todo.tasks
     results: Iterator[PieceResult] = (
         pool.imap(read_piece, tasks) if pool is not None
         else (read_piece(task, None, progress) for task in tasks))
-    for base, other in loaded:
+    for base, other in todo.loaded:
         summary.merge(other, position(base, 0))
-    for number, source, kind, text in later:
+    for number, name, kind, text in todo.later:
+        source = todo.stdin if name == "-" and todo.stdin is not None else Source(name)
         with source:
             _read_here(summary, number, source, kind, text, options)
         if progress is not None:
-            progress(sizes[source.name])
-    for log in logs:
+            progress(todo.sizes[name])
+    for log in todo.logs:
         for piece in log.pieces:
             result = next(results)
             _merge_piece(summary, log, piece, result)
