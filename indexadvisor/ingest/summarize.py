@@ -2,10 +2,11 @@
 
 Logs are read by worker processes (`multiprocessing`, forked: parsing is CPU-bound Python and
 libpg_query, so threads would not help): many files at once, and a large plain stderr or
-jsonlog file in pieces of `piece_bytes` cut at record starts. A compressed log or a csvlog
-(whose record starts cannot be told from the middle of the file) is one piece; stdin is read
-here. SQL files, pg_stat_statements exports and earlier summaries (`summary_json`) are read
-here too, while the workers run.
+jsonlog file in pieces cut at record starts, each a quarter of what is left of the file for
+two processes (big ones first, so that the processes finish together). A compressed log or a
+csvlog (whose record starts cannot be told from the middle of the file) is one piece; stdin
+is read here. SQL files, pg_stat_statements exports and earlier summaries (`summary_json`)
+are read here too, while the workers run.
 
 The result does not depend on the number of processes: pieces of a file are put together in
 order, each one's lines moved after the lines before it (`pieces.relocate`) and what its
