@@ -101,21 +101,31 @@ def measure(paths: list[str], jobs: int = 1) -> dict[str, float]:
     """Ingest `paths` (read + group) with `jobs` processes: CPU seconds (this process and its
     workers), MB/CPU-s, wall seconds, peak RSS (the largest process)."""
     from indexadvisor.ingest import SourceOptions
-    from indexadvisor.ingest.summarize import summarize, worker_pool
+    from indexadvisor.ingest.summarize import plan, run, worker_pool
 
     size = sum(Path(p).stat().st_size for p in paths)
     cpu0 = time.process_time()
     wall0 = time.perf_counter()
-    with worker_pool(jobs) as pool:
-        workload = summarize(paths, SourceOptions(jobs=jobs), pool).workload()
+    todo = plan(paths, SourceOptions(jobs=jobs), jobs)
+    with worker_pool(jobs if len(todo.tasks) > 1 else 1) as pool:
+        workload = run(todo, pool).workload()
     children = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = time.process_time() - cpu0 + children.ru_utime + children.ru_stime
+    here = time.process_time() - cpu0
+    cpu = here + children.ru_utime + children.ru_stime
+    per_process: dict[int, float] = {}
+    for worker, seconds, _ in todo.done:
+        per_process[worker] = per_process.get(worker, 0.0) + seconds
     return {
         "megabytes": size / 1e6,
         "statements": workload.statements,
         "groups": len(workload.queries),
         "skipped": len(workload.skipped),
         "cpu_s": round(cpu, 2),
+        "pieces": len(todo.tasks),
+        # the busiest process's CPU time in pieces, plus this process's own: the wall time
+        # on a machine with a free core per process (other load only stretches it)
+        "critical_path_s": round((0.0 if jobs <= 1 else here)
+                                 + max(per_process.values(), default=0.0), 2),
         "wall_s": round(time.perf_counter() - wall0, 2),
         "mb_per_cpu_s": round(size / 1e6 / cpu, 1),
         "peak_rss_mb": round(max(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,

@@ -9,7 +9,9 @@ left (see `summarize`).
 
 from __future__ import annotations
 
+import os
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -65,6 +67,8 @@ class PieceResult:
     end_plans: dict[str, _Event]
     leads: Leads | None
     bytes: int
+    cpu_s: float = 0.0  # CPU time the piece took
+    worker: int = 0  # the process that read it
 
 
 @lru_cache(maxsize=16)
@@ -76,6 +80,7 @@ def read_piece(piece: Piece, source: Source | None = None,
                progress: Callable[[int], None] | None = None) -> PieceResult:
     """Read one piece (from `source` when it is already open: stdin, a sniffed file), with
     bytes read going to `progress` (a whole file read in this process)."""
+    started = time.process_time()
     summary = Summary(piece.max_samples)
     aggregator = Aggregator(piece.max_samples, sink=summary)
     aggregator.begin(piece.display)
@@ -98,7 +103,8 @@ def read_piece(piece: Piece, source: Source | None = None,
             stream.close()
     list(aggregator.drain())
     size = (piece.stop if piece.stop is not None else _size(piece.name)) - piece.start
-    return PieceResult(summary, span.lines, span.end_held, span.end_plans, span.leads, size)
+    return PieceResult(summary, span.lines, span.end_held, span.end_plans, span.leads, size,
+                       time.process_time() - started, os.getpid())
 
 
 def _reader(piece: Piece, stream: BinaryIO, aggregator: Aggregator, span: Span,
