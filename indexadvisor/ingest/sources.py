@@ -99,6 +99,8 @@ def sniff(source: Source, options: SourceOptions) -> tuple[str, Prefix | None]:
     if len(head) >= HEAD_BYTES and "\n" in text:
         text = text.rsplit("\n", 1)[0]  # the last line may be cut
     lines = [line for line in text.split("\n")[:200] if line.strip()]
+    if _SUMMARY.match(text):  # unambiguous, whatever --log-format says about logs
+        return "summary", None
     if options.log_format == "stderr":
         prefix = _prefix(lines, options)
         if prefix is None:
@@ -112,8 +114,6 @@ def sniff(source: Source, options: SourceOptions) -> tuple[str, Prefix | None]:
     if not lines:
         return "sql", None  # an empty file: nothing to read either way
     first = lines[0].lstrip()
-    if first.startswith("{") and _SUMMARY.search(text):
-        return "summary", None
     if first.startswith(("{", "[")):
         if '"timestamp"' in first and '"message"' in first:
             return "jsonlog", None
