@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -67,7 +68,7 @@ def worker_pool(jobs: int) -> Iterator[Any]:
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     gc.freeze()  # the collector leaves what exists now alone: fewer pages copied on write
     try:
-        pool = context.Pool(jobs)
+        pool = context.Pool(jobs, initializer=_worker_start)
     finally:
         gc.unfreeze()
     try:
@@ -75,6 +76,11 @@ def worker_pool(jobs: int) -> Iterator[Any]:
     finally:
         pool.terminate()
         pool.join()
+
+
+def _worker_start() -> None:
+    """In a worker: Ctrl-C is for the main process, which stops the workers."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 @dataclass

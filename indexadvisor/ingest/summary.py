@@ -44,7 +44,6 @@ MAX_SKIPPED_EXAMPLES = 50  # per reason category; the counts are exact
 MAX_QUERYIDS = 16
 LINE_BITS = 40
 LINE_MASK = (1 << LINE_BITS) - 1
-END_OF_FILE = LINE_MASK  # the position of what is said about a whole file after reading it
 MAX_MEMO = 100_000  # parsed statements remembered (cleared beyond that)
 
 # (position, text, bind values, plan, source or None: the file's name and the line)
