@@ -25,7 +25,7 @@ from .pg_log.boundary import Leads, Span
 from .pg_log.csvlog import read_csvlog
 from .pg_log.jsonlog import read_jsonlog
 from .pg_log.prefix import Prefix, compile_prefix
-from .pg_log.records import Filters, _Event
+from .pg_log.records import Event, Filters
 from .pg_log.stderr import read_stderr
 from .summary import Summary, position
 
@@ -49,8 +49,8 @@ class Piece:
     stop: int | None = None  # None: to the end of the file
     first_line: int = 1
     leads: bool = False  # a piece after the first: note its processes' leads
-    held: dict[str, _Event] = field(default_factory=dict)  # state to start with (re-reads)
-    plans: dict[str, _Event] = field(default_factory=dict)
+    held: dict[str, Event] = field(default_factory=dict)  # state to start with (re-reads)
+    plans: dict[str, Event] = field(default_factory=dict)
 
     @property
     def whole(self) -> bool:
@@ -63,8 +63,8 @@ class PieceResult:
 
     summary: Summary
     lines: int
-    end_held: dict[str, _Event]
-    end_plans: dict[str, _Event]
+    end_held: dict[str, Event]
+    end_plans: dict[str, Event]
     leads: Leads | None
     bytes: int
     cpu_s: float = 0.0  # CPU time the piece took
@@ -150,7 +150,7 @@ def relocate(summary: Summary, display: str, lines_before: int) -> None:
                                              item.text, item.outcome, item.detail))
 
 
-def shift_events(events: dict[str, _Event], lines_before: int) -> dict[str, _Event]:
+def shift_events(events: dict[str, Event], lines_before: int) -> dict[str, Event]:
     """Held statements of a piece, with the file's line numbers."""
     for event in events.values():
         event.line += lines_before

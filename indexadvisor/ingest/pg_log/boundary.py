@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .aggregate import parse_parameters
-from .records import _MESSAGE, Assembler, Record, _Event, plan_query_text
+from .records import MESSAGE, Assembler, Event, Record, plan_query_text
 
 HOLDING = frozenset({"HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION"})
 
@@ -40,13 +40,13 @@ class Span:
     stop: int | None = None  # where the piece ends (a record start); None: the file's end
     first_line: int = 1
     last: bool = True  # the file ends here: whatever is still held is complete
-    held: dict[str, _Event] = field(default_factory=dict)  # the state it starts with
-    plans: dict[str, _Event] = field(default_factory=dict)
+    held: dict[str, Event] = field(default_factory=dict)  # the state it starts with
+    plans: dict[str, Event] = field(default_factory=dict)
     leads: Leads | None = None  # note what each process's first records say
     # what it leaves
     lines: int = 0  # lines read (its last line ends with a newline unless it is the last)
-    end_held: dict[str, _Event] = field(default_factory=dict)
-    end_plans: dict[str, _Event] = field(default_factory=dict)
+    end_held: dict[str, Event] = field(default_factory=dict)
+    end_plans: dict[str, Event] = field(default_factory=dict)
 
     def start(self, assembler: Assembler) -> None:
         """Seed the assembler with the state this span starts with."""
@@ -119,7 +119,7 @@ def classify(level: str, message: str) -> tuple[str, Any]:
         return "hold", None
     if level != "LOG":
         return "other", None
-    m = _MESSAGE.match(message)
+    m = MESSAGE.match(message)
     if m is None:
         return "other", None
     kind = m.group("kind") or m.group("kind2")
