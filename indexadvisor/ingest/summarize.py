@@ -19,13 +19,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import signal
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from ..model import Skipped, Statement
+from ..model.errors import SourceError
 from .open import Source
 from .pg_log.aggregate import Aggregator
 from .pg_log.boundary import settle
@@ -57,30 +57,27 @@ def default_jobs() -> int:
 
 @contextlib.contextmanager
 def worker_pool(jobs: int) -> Iterator[Any]:
-    """`jobs` worker processes (None for one job). Create it before any thread starts (a
-    progress bar): the workers are forked."""
+    """`jobs` worker processes (None for one job), started now: make it before any thread
+    starts (a progress bar), since the workers are forked. A worker that dies (killed for
+    memory, say) is an error of the run, not a hang (`concurrent.futures` notices)."""
     if jobs <= 1:
         yield None
         return
-    import multiprocessing  # (not at start-up: about 15 ms, and one process needs none of it)
+    import multiprocessing  # (not at start-up: one process needs none of it)
+    from concurrent.futures import ProcessPoolExecutor
 
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    gc.freeze()  # the collector leaves what exists now alone: fewer pages copied on write
+    pool = ProcessPoolExecutor(jobs, mp_context=context)
     try:
-        pool = context.Pool(jobs, initializer=_worker_start)
-    finally:
-        gc.unfreeze()
-    try:
+        gc.freeze()  # the collector leaves what exists now alone: fewer pages copied
+        try:
+            pool.submit(int).result()  # forks every worker (the fork context starts all)
+        finally:
+            gc.unfreeze()
         yield pool
     finally:
-        pool.terminate()
-        pool.join()
-
-
-def _worker_start() -> None:
-    """In a worker: Ctrl-C is for the main process, which stops the workers."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 @dataclass
@@ -185,7 +182,7 @@ def run(todo: Plan, pool: Any = None, progress: Callable[[int], None] | None = N
     summary, options = todo.summary, todo.options
     tasks = todo.tasks
     results: Iterator[PieceResult] = (
-        pool.imap(read_piece, tasks) if pool is not None
+        _collected(pool.map(read_piece, tasks)) if pool is not None
         else (read_piece(task, None, progress) for task in tasks))
     for base, other in todo.loaded:
         summary.merge(other, position(base, 0))
@@ -212,6 +209,17 @@ def run(todo: Plan, pool: Any = None, progress: Callable[[int], None] | None = N
         for n, item in enumerate(_pgss().read_pgss_live(options.pgss_dsn), 1):
             _add(summary, item, position(number, n))
     return summary
+
+
+def _collected(results: Iterator[PieceResult]) -> Iterator[PieceResult]:
+    """Results of worker processes; a worker that died is a SourceError."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    try:
+        yield from results
+    except BrokenProcessPool:
+        raise SourceError("a process reading logs stopped (out of memory?)",
+                          hint="read with fewer processes: -j 1") from None
 
 
 def _start(number: int, pieces: list[Piece], options: SourceOptions) -> _Log:
