@@ -14,7 +14,9 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 import re
+import signal
 from pathlib import Path
 
 import pytest
@@ -30,6 +32,7 @@ from indexadvisor.ingest import summarize as summarize_module
 from indexadvisor.ingest.pg_log import chunks
 from indexadvisor.ingest.summarize import summarize, worker_pool
 from indexadvisor.model import Workload
+from indexadvisor.model.errors import SourceError
 
 from .pg_logs import PHASES, real_logs
 from .test_ingest_logs_bad import _cli
@@ -278,3 +281,16 @@ def test_old_and_filtered_summaries(tmp_path: Path, logs: Path) -> None:
     assert json.loads(result.stdout)["fingerprints"] == 1
     assert "written with --top 1: the statements it left out are not in it" in \
         " ".join(result.stderr.split())
+
+
+def _die(*_: object) -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def test_a_worker_that_dies_is_an_error(pgbench: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(summarize_module, "read_piece", _die)  # forked: the workers have it
+    monkeypatch.setattr(summarize_module, "MIN_PIECE", 64 << 10)
+    with pytest.raises(SourceError, match="a process reading logs stopped") as caught, \
+            worker_pool(2) as pool:
+        summarize([str(pgbench)], SourceOptions(jobs=2), pool)
+    assert caught.value.hint == "read with fewer processes: -j 1"

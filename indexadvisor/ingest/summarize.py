@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -182,7 +183,7 @@ def run(todo: Plan, pool: Any = None, progress: Callable[[int], None] | None = N
     summary, options = todo.summary, todo.options
     tasks = todo.tasks
     results: Iterator[PieceResult] = (
-        _collected(pool.map(read_piece, tasks)) if pool is not None
+        _in_workers(pool, tasks) if pool is not None
         else (read_piece(task, None, progress) for task in tasks))
     for base, other in todo.loaded:
         summary.merge(other, position(base, 0))
@@ -211,15 +212,26 @@ def run(todo: Plan, pool: Any = None, progress: Callable[[int], None] | None = N
     return summary
 
 
-def _collected(results: Iterator[PieceResult]) -> Iterator[PieceResult]:
-    """Results of worker processes; a worker that died is a SourceError."""
+def _in_workers(pool: Any, tasks: list[Piece]) -> Iterator[PieceResult]:
+    """The pieces, all handed to the pool's processes now; their results in order. A worker
+    that died (out of memory, say) is a SourceError."""
     from concurrent.futures.process import BrokenProcessPool
 
+    broken = SourceError("a process reading logs stopped (out of memory?)",
+                         hint="read with fewer processes: -j 1")
     try:
-        yield from results
+        futures = deque(pool.submit(read_piece, task) for task in tasks)
     except BrokenProcessPool:
-        raise SourceError("a process reading logs stopped (out of memory?)",
-                          hint="read with fewer processes: -j 1") from None
+        raise broken from None
+
+    def results() -> Iterator[PieceResult]:
+        try:
+            while futures:
+                yield futures.popleft().result()
+        except BrokenProcessPool:
+            raise broken from None
+
+    return results()
 
 
 def _start(number: int, pieces: list[Piece], options: SourceOptions) -> _Log:
