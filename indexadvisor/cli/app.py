@@ -170,6 +170,9 @@ _sources = [
                  metavar="MS", help="Drop statements whose total time is below MS."),
     click.option("--top", type=click.IntRange(min=1), metavar="N",
                  help="Keep the N statements with the most total time."),
+    click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
+                 help="Processes reading logs (default: one per core). The result is the "
+                 "same for any N."),
 ]
 
 
@@ -182,8 +185,11 @@ def source_options(func: Any) -> Any:
 
 def reading(log_format: str | None, log_prefix: str | None, since: str | None,
             until: str | None, database: str | None, user: str | None, min_calls: int,
-            min_time: float, top: int | None) -> tuple[SourceOptions, GroupFilters]:
-    """The source options and group filters `source_options` collected."""
+            min_time: float, top: int | None, jobs: int | None = None,
+            ) -> tuple[SourceOptions, GroupFilters]:
+    """The source options and group filters `source_options` collected (`jobs` None: one
+    process per core)."""
     filters = Filters(since=since, until=until, database=database, user=user)
-    return (SourceOptions(log_format=log_format, log_prefix=log_prefix, filters=filters),
+    return (SourceOptions(log_format=log_format, log_prefix=log_prefix, filters=filters,
+                          jobs=jobs),
             GroupFilters(min_calls=min_calls, min_time_ms=min_time, top=top))
