@@ -89,7 +89,7 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
     if not sources and not pgss:
         raise ConfigError("nothing to advise on",
                           hint="give .sql files, logs or exports, or --pg-stat-statements")
-    source_opts, keep = reading(**options)
+    source_opts, keep = reading(jobs=jobs, **options)
     if pgss:
         source_opts = replace(source_opts, pgss_dsn=target)
     workload = read_workload(sources, source_opts, keep)

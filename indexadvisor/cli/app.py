@@ -75,10 +75,12 @@ def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -
     return None if value is None else parse_duration(value)
 
 
+_JOBS_HELP = ("Cores to use: processes reading logs (default: one per core) and, when "
+              "advising, what-if sessions costing in parallel, each its own connection and "
+              "HypoPG state (default: the cores, at most 4). The result is the same for any N.")
+jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1, max=64), metavar="N",
+                           help=_JOBS_HELP)
 _speed_options = [
-    click.option("-j", "--jobs", type=click.IntRange(min=1, max=64), metavar="N",
-                 help="What-if sessions costing in parallel, each its own connection and "
-                 "HypoPG state (default: this machine's cores, at most 4)."),
     click.option("--time-limit", callback=_duration, metavar="DURATION",
                  default=DEFAULT_TIME_LIMIT, show_default=True,
                  help="Stop searching in time to report within this, returning the best set "
@@ -108,7 +110,7 @@ def advice_options(func: Any) -> Any:
 
 
 def speed_options(func: Any) -> Any:
-    """--jobs and --time-limit."""
+    """--time-limit (--jobs comes with the source options, or `jobs_option`)."""
     return _apply(_speed_options, func)
 
 
@@ -170,9 +172,7 @@ _sources = [
                  metavar="MS", help="Drop statements whose total time is below MS."),
     click.option("--top", type=click.IntRange(min=1), metavar="N",
                  help="Keep the N statements with the most total time."),
-    click.option("-j", "--jobs", type=click.IntRange(min=1), metavar="N",
-                 help="Processes reading logs (default: one per core). The result is the "
-                 "same for any N."),
+    jobs_option,
 ]
 
 

@@ -10,7 +10,15 @@ import click
 
 from .. import demo
 from ..model import AdvisorConfig
-from .app import advice_options, cli, default_jobs, outputs, speed_options, validate_options
+from .app import (
+    advice_options,
+    cli,
+    default_jobs,
+    jobs_option,
+    outputs,
+    speed_options,
+    validate_options,
+)
 from .console import err, progress_display
 from .output import emit
 from .run import run_advisor, validation_settings
@@ -31,6 +39,7 @@ REPORTS = Path("reports")
               default=REPORTS, show_default=True,
               help="Write demo.json, demo.html, demo.md and demo.sql here.")
 @validate_options
+@jobs_option
 @speed_options
 @advice_options
 def demo_cmd(backend: str, validate: bool, reports_dir: Path, runs: int, tolerance: float,

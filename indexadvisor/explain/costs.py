@@ -30,19 +30,24 @@ relevance test missed an index the planner uses.
 from __future__ import annotations
 
 import json
-from collections import Counter, OrderedDict
+from collections import Counter, OrderedDict, deque
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from ..model import Candidate, Cost, CostedQuery, Plan, is_relevant
+from ..model import Candidate, Cost, CostedQuery, Plan, TableName, is_relevant
 from .errors import StatementNotCostable
 from .hypo import HypoSession
 
 DEFAULT_PLAN_BYTES = 64 << 20
 MAX_SOURCES = 24  # derivation sources kept per query (the newest)
-PREFETCH_WAVE = 2  # look-ups per session dispatched at once
+PREFETCH_WAVE = 4  # look-ups per session dispatched at once
+# Statements on fewer tables plan in about a millisecond: costed in the main session, in the
+# order the search asks (threads would cost more than they save, and the search then derives
+# exactly what a serial run derives)
+PARALLEL_MIN_TABLES = 2
+BY_LEAD_KEPT = 16  # configurations kept indexed by leading key (`relevant`)
 
 _Key = tuple[str, frozenset[Candidate]]
 _EXACT = "exact\0"  # key prefix of a query costed with a whole configuration live
@@ -85,6 +90,8 @@ class CachedCosts:
         self._cache: dict[_Key, Cost] = {}
         self._sources: dict[str, list[tuple[frozenset[Candidate], Cost]]] = {}
         self._derived_from: dict[_Key, _Key] = {}
+        self._by_lead: OrderedDict[frozenset[Candidate],
+                                   dict[tuple[TableName, str], list[Candidate]]] = OrderedDict()
         self._plans: OrderedDict[_Key, tuple[str, dict[str, str]]] = OrderedDict()
         self._held = 0  # characters of plan text in _plans
         self._base: dict[str, tuple[str, dict[str, str]]] = {}  # no new index, per query
@@ -103,7 +110,30 @@ class CachedCosts:
 
     def relevant(self, query: CostedQuery,
                  configuration: Iterable[Candidate]) -> frozenset[Candidate]:
-        return frozenset(c for c in configuration if is_relevant(c, query.leading))
+        """The part of `configuration` that can change `query`'s plan (`is_relevant`).
+
+        Searches ask about the same configuration for many queries (every query an index
+        touches, with all the chosen ones): the configuration is indexed by leading key
+        once (the last few kept), so a look-up costs the query's keys, not the
+        configuration's size (thousands of statements, a hundred chosen indexes)."""
+        config = configuration if isinstance(configuration, frozenset) \
+            else frozenset(configuration)
+        if len(config) < 8:
+            return frozenset(c for c in config if is_relevant(c, query.leading))
+        index = self._by_lead.get(config)
+        if index is None:
+            index = {}
+            for c in config:
+                index.setdefault(c.lead, []).append(c)
+            self._by_lead[config] = index
+            if len(self._by_lead) > BY_LEAD_KEPT:
+                self._by_lead.popitem(last=False)
+        else:
+            self._by_lead.move_to_end(config)
+        leads = query.leading
+        if len(leads) <= len(index):
+            return frozenset(c for lead in leads for c in index.get(lead, ()))
+        return frozenset(c for lead, cands in index.items() if lead in leads for c in cands)
 
     # -- look-ups --------------------------------------------------------------------------
     def cost(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost:
@@ -161,7 +191,8 @@ class CachedCosts:
         wanted: dict[_Key, CostedQuery] = {}
         for query, configuration in requests:
             key = self._key(query, configuration, exact=exact)
-            if key in wanted or self._known(key) is not None:
+            if (key in wanted or len(query.scope) < PARALLEL_MIN_TABLES
+                    or self._known(key) is not None):
                 continue
             wanted[key] = query
         if not wanted:
@@ -180,30 +211,40 @@ class CachedCosts:
             pending = [(key, query) for key, query in pending if self._known(key) is None]
 
     def _dispatch(self, wave: list[tuple[_Key, CostedQuery]]) -> None:
-        """EXPLAIN `wave` on every session at once (contiguous shares), then record it."""
+        """EXPLAIN `wave` on every session at once, then record it. Runs of one configuration
+        stay together; each session takes the next run as soon as it is free (a wide join
+        plans for 50 ms, a lookup for 1: fixed shares would wait for the slowest)."""
         assert self._pool is not None
-        shares: list[list[tuple[_Key, CostedQuery]]] = [[] for _ in self.sessions]
-        for n, item in enumerate(wave):
-            shares[n * len(self.sessions) // len(wave)].append(item)
+        runs: deque[list[tuple[_Key, CostedQuery]]] = deque()
+        for item in wave:
+            if runs and runs[-1][0][0][1] == item[0][1]:
+                runs[-1].append(item)
+            else:
+                runs.append([item])
 
-        def work(session: HypoSession, share: list[tuple[_Key, CostedQuery]],
+        def work(session: HypoSession,
                  ) -> list[tuple[_Key, CostedQuery, _Explained | StatementNotCostable]]:
             out: list[tuple[_Key, CostedQuery, _Explained | StatementNotCostable]] = []
-            for key, query in share:
+            while True:
                 try:
-                    out.append((key, query, self._run(session, query, key[1])))
-                except StatementNotCostable as exc:
-                    out.append((key, query, exc))
-            return out
+                    run = runs.popleft()  # atomic: sessions never take the same run
+                except IndexError:
+                    return out
+                for key, query in run:
+                    try:
+                        out.append((key, query, self._run(session, query, key[1])))
+                    except StatementNotCostable as exc:
+                        out.append((key, query, exc))
 
-        futures = [self._pool.submit(work, session, share)
-                   for session, share in zip(self.sessions, shares, strict=True) if share]
-        for future in futures:
-            for key, query, result in future.result():
-                if not isinstance(result, StatementNotCostable):
-                    self._record(query, key, result)
-                # a failure is not kept: the look-up itself will EXPLAIN again and raise, and
-                # a statement whose parameter values fail is costed again without them
+        futures = [self._pool.submit(work, session)
+                   for session in self.sessions[:len(runs)]]
+        done = [item for future in futures for item in future.result()]
+        order = {key: n for n, (key, _) in enumerate(wave)}
+        for key, query, result in sorted(done, key=lambda item: order[item[0]]):
+            if not isinstance(result, StatementNotCostable):
+                self._record(query, key, result)
+            # a failure is not kept: the look-up itself will EXPLAIN again and raise, and
+            # a statement whose parameter values fail is costed again without them
 
     def plan(self, query: CostedQuery, configuration: Iterable[Candidate], *,
              exact: bool = False) -> Plan:

@@ -97,6 +97,11 @@ class AdvisorConfig:
     probe_rounds: int = 3
     jobs: int = 1
     time_limit_s: float | None = None
+    # What-if shortcuts, on by default; off only to measure what each saves
+    # (benchmarks/scale): costs derived from plans that leave candidates unused
+    # (explain/costs.py), moves skipped by upper bounds from the probes' floors (greedy.py).
+    derive_costs: bool = True
+    bound_moves: bool = True
 
     def __post_init__(self) -> None:
         if self.max_width < 1:

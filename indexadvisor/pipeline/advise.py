@@ -76,7 +76,7 @@ def advice_run(workload: Workload, conn: psycopg.Connection,
     with ExitStack() as stack:
         session = stack.enter_context(HypoSession(conn, catalog))
         helpers = [stack.enter_context(HypoSession(worker, catalog)) for worker in workers]
-        costs = CachedCosts(session, workers=helpers)
+        costs = CachedCosts(session, workers=helpers, derive=config.derive_costs)
         stack.callback(costs.close)
         proposals = refuse(proposals, session)
         say(f"costing {len(analyzed.reads)} queries without new indexes")

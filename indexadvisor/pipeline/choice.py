@@ -10,6 +10,7 @@ indexes says.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -31,10 +32,15 @@ from ..model.errors import ConfigError
 from ..selection import ALGORITHMS, Limits, SearchSpace, Selection
 from ..selection.knee import Knee
 from ..selection.merge import covering_groups, merge_covering, union_of
+from ..selection.refine import Narrow
 from ..selection.space import by_leading_key
 from .baseline import Baseline
 from .pool import Pool, extend_pool
 from .probe import probe
+
+# With a time limit, probing rounds after the first stop once they have taken this share of
+# the time left, which goes to the search instead.
+PROBE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -67,17 +73,20 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
     limits = Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost, knee,
                     deadline)
     costs.stage = "probe"
+    probe_end = limits.round_end(PROBE_SHARE)
     space = probe(queries, candidates, costs, baseline.base, rounds=config.probe_rounds,
-                  out_of_time=limits.out_of_time)
+                  out_of_time=lambda: probe_end is not None and time.perf_counter() > probe_end)
     best = {q.key: space.floor[q.key] if q.key in space.floor
             else costs.cost(q, candidates).cost for q in queries}
     weight = {q.key: q.weight for q in queries}
     no_index = sum(weight[k] * baseline.base[k] for k in weight)
     costs.stage = "search"
+    search_space = space if config.probe_rounds > 0 else SearchSpace.build(
+        queries, candidates, floor=space.floor)
+    if not config.bound_moves:
+        search_space = replace(search_space, floor={})
     selection = ALGORITHMS[config.algorithm](
-        queries, candidates, pool.sizes, costs, limits,
-        space if config.probe_rounds > 0 else SearchSpace.build(queries, candidates,
-                                                                floor=space.floor))
+        queries, candidates, pool.sizes, costs, limits, search_space)
     all_bytes = sum(pool.sizes.values())
     costs.stage = "merge"
     selection, pool = _merge(selection, queries, costs, pool, catalog, limits)
@@ -123,7 +132,8 @@ def _merge(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCo
     if not groups:
         return selection, pool
     pool = extend_pool(pool, [union_of(g) for g in groups], catalog, costs.session)
-    cost = sum(q.weight * costs.cost(q, selection.chosen).cost for q in queries)
+    live = frozenset(selection.chosen)
+    cost = sum(q.weight * costs.cost(q, live).cost for q in queries)
     chosen, merges = merge_covering(selection.chosen, queries, costs, pool.sizes.__getitem__,
                                     lambda c: pool.write_cost.get(c, 0.0), limits.rate(cost))
     if not merges:
@@ -139,7 +149,8 @@ def _merge(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCo
         for gone in merge.replaced[1:]:
             now.remove(gone)
             steps.append(_placed(gone, None, 0.0, -pool.sizes[gone], now, queries, costs, pool))
-    final = {q.key: costs.cost(q, chosen).cost for q in queries}
+    live = frozenset(chosen)
+    final = {q.key: costs.cost(q, live).cost for q in queries}
     freed = sum(m.freed_bytes for m in merges)
     variants = sum(len(m.replaced) for m in merges)
     stop = (f"{selection.stop_reason}; then {variants} covering variants of one key merged "
@@ -151,7 +162,8 @@ def _merge(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCo
 def _placed(added: Candidate, replaced: Candidate | None, gain: float, extra: int,
             now: Sequence[Candidate], queries: Sequence[CostedQuery], costs: CachedCosts,
             pool: Pool) -> SelectionStep:
-    cost = sum(q.weight * costs.cost(q, now).cost for q in queries)
+    live = frozenset(now)
+    cost = sum(q.weight * costs.cost(q, live).cost for q in queries)
     return SelectionStep(added, replaced, gain, extra, cost, sum(pool.sizes[c] for c in now))
 
 
@@ -166,15 +178,16 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
     def relevant(cand: Candidate) -> list[CostedQuery]:
         return index.get((cand.table, cand.columns[0]), [])
 
+    narrow = Narrow(chosen)
+    offered = Narrow(pool.candidates)  # rivals, by leading key
     costs.prefetch((q, conf) for cand in chosen for q in relevant(cand)
-                   for conf in (chosen, [c for c in chosen if c != cand]))
+                   for conf in (narrow.of(q), narrow.of(q, cand)))
     for cand in chosen:
-        others = [c for c in chosen if c != cand]
         benefit = 0.0
         served = []
         for q in relevant(cand):
-            with_it = costs.cost(q, chosen)
-            without = costs.cost(q, others)
+            with_it = costs.cost(q, narrow.of(q))
+            without = costs.cost(q, narrow.of(q, cand))
             benefit += q.weight * (without.cost - with_it.cost)
             # A plan may not name the index (a generic plan whose partitions are all pruned
             # at executor startup shows no scan at all), so "serves" means: costs more
@@ -187,8 +200,8 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
             # to the cent, as the JSON keeps them: a saved report renders the same digits
             benefit=round(benefit, 2), write_overhead=round(pool.write_cost.get(cand, 0.0), 2),
             queries=tuple(sorted(served)), write_detail=pool.writes.get(cand),
-            rivals=_rivals(cand, chosen, [q for q in relevant(cand) if q.key in served], costs,
-                           pool, base, space),
+            rivals=_rivals(cand, narrow, [q for q in relevant(cand) if q.key in served], costs,
+                           pool, offered, base, space),
         ))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
@@ -198,18 +211,18 @@ RIVALS_TRIED = 3  # rivals re-costed in a recommendation's place (the best by th
 RIVALS_KEPT = 2
 
 
-def _rivals(cand: Candidate, chosen: Sequence[Candidate], served: Sequence[CostedQuery],
-            costs: CachedCosts, pool: Pool, base: Mapping[str, float],
+def _rivals(cand: Candidate, chosen: Narrow, served: Sequence[CostedQuery],
+            costs: CachedCosts, pool: Pool, offered: Narrow, base: Mapping[str, float],
             space: SearchSpace) -> tuple[Rival, ...]:
     """The candidates left out that would have done most of `cand`'s job: each costed in its
     place (the rest of the chosen set kept) on the queries `cand` serves. Pre-ranked by what
     each saves alone on those queries, where the search costed that already (a candidate it
     never costed alone could not compete)."""
-    others = [c for c in chosen if c != cand]
     alone: list[tuple[float, Candidate]] = []
     keys = {q.key for q in served}
-    for rival in pool.candidates:
-        if rival in chosen:
+    leads = {lead for q in served for lead in q.leading}
+    for rival in (r for lead in leads for r in offered.by_lead.get(lead, ())):
+        if rival in chosen.by_lead.get(rival.lead, ()):
             continue
         mine = [q for q in space.relevant.get(rival, ()) if q.key in keys]
         if not mine:
@@ -223,7 +236,8 @@ def _rivals(cand: Candidate, chosen: Sequence[Candidate], served: Sequence[Coste
             alone.append((saving, rival))
     out = []
     for _, rival in sorted(alone, key=lambda t: (-t[0], t[1]))[:RIVALS_TRIED]:
-        benefit = sum(q.weight * (costs.cost(q, others).cost - costs.cost(q, [*others, rival]).cost)
+        benefit = sum(q.weight * (costs.cost(q, chosen.of(q, cand)).cost
+                                  - costs.cost(q, chosen.of(q, cand, rival)).cost)
                       for q in served)
         out.append(Rival(rival, benefit, pool.sizes[rival], pool.write_cost.get(rival, 0.0)))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate))[:RIVALS_KEPT])

@@ -28,19 +28,26 @@ It is anytime: past `Limits.deadline` it adds nothing more and returns the best 
 
 from __future__ import annotations
 
+import heapq
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
-from ..model import Candidate, CostedQuery, CostModel, SelectionStep
+from ..model import Candidate, CostedQuery, CostModel, SelectionStep, TableName
 from .limits import Limits
-from .refine import SWAP_POOL, Curve, Tally, prune, swap
+from .refine import SWAP_POOL, Curve, Narrow, Tally, prune, swap
 from .space import SearchSpace
 
 # Moves costed ahead at once with parallel sessions: candidates in the order the search will
 # weigh them, until there are this many look-ups per session (few: what the search does not
 # reach is wasted work).
-PREFETCH_PER_SESSION = 2
+PREFETCH_PER_SESSION = 8
+# With a time limit, one round may take this share of the time left: past it the best move
+# weighed so far is made (the candidates are weighed best bound first), so a short limit
+# still returns the indexes that pay most, not nothing.
+ROUND_SHARE = 0.25
 TIME_LIMIT_STOP = "time limit reached: the best set found so far"
 
 
@@ -90,25 +97,28 @@ class _Search:
         self.current = {q.key: costs.cost(q, ()).cost for q in queries}
         self.tally = Tally(queries, costs, self.current)
         self.chosen: list[Candidate] = []
+        self.narrow = Narrow(())  # the chosen ones by leading key
+        self.by_lead: dict[tuple[TableName, str], list[Candidate]] = {}
+        for cand in candidates:
+            self.by_lead.setdefault(cand.lead, []).append(cand)
         self.used_bytes = 0
         self.write_losers: set[Candidate] = set()
-        self.stale: dict[Candidate, float] = {}
+        self.stale = _Stale()
         for cand in candidates:
             if self.evaluated[cand]:
                 self.stale[cand] = self.bound(cand)
         self.blocked: set[Candidate] = set()  # would gain, but over the budget or the count
+        self.history: dict[Candidate, list[tuple[frozenset[Candidate], float]]] = {}
         self.paid: dict[Candidate, float] = {}  # last gain per byte of every move that paid
-        self.below: dict[Candidate, float] = {}  # moves that pay, but not for their bytes
         self.steps: list[SelectionStep] = []
         self.timed_out = False
+        self.rushed = 0  # rounds cut short by the deadline (`ROUND_SHARE`)
 
     # -- moves -----------------------------------------------------------------------------
     def replaced(self, cand: Candidate) -> Candidate | None:
-        return next((old for old in self.chosen if old.is_prefix_of(cand)), None)
-
-    def configuration(self, cand: Candidate) -> list[Candidate]:
-        replaced = self.replaced(cand)
-        return [c for c in self.chosen if c != replaced] + [cand]
+        """The chosen index `cand` widens (a prefix of it has its leading key), if any."""
+        return next((old for old in self.narrow.by_lead.get(cand.lead, ())
+                     if old.is_prefix_of(cand)), None)
 
     def bound(self, cand: Candidate) -> float:
         """An upper bound of the move's net gain per byte now: each query it is costed
@@ -135,15 +145,16 @@ class _Search:
         """(net gain, replaced, extra bytes) of adding or widening into `cand`, if it pays."""
         replaced = self.replaced(cand)
         extra = self.sizes[cand] - (self.sizes[replaced] if replaced else 0)
-        configuration = [c for c in self.chosen if c != replaced] + [cand]
         gain = touched = 0.0
         for q in self.evaluated[cand]:  # a widened index has the same leading column
             before = self.current[q.key]
-            after = self.costs.cost(q, configuration).cost
+            after = self.costs.cost(q, self.narrow.of(q, replaced, cand)).cost
             gain += q.weight * (before - after)
             if after != before:  # the threshold is relative to what the move changes
                 touched += q.weight * before
         read_gain = gain
+        if replaced is None:  # what adding `cand` to this set gains: a bound for swaps
+            self.history.setdefault(cand, []).append((frozenset(self.chosen), read_gain))
         gain -= self.write.get(cand, 0.0) - (self.write.get(replaced, 0.0) if replaced else 0.0)
         if gain <= self.limits.min_gain * touched or gain <= 0:
             if read_gain > self.limits.min_gain * touched and read_gain > 0:
@@ -164,7 +175,8 @@ class _Search:
                 break
             batch.append(cand)
             n += 1
-        self.prefetch((q, self.configuration(c)) for c in batch for q in self.evaluated[c])
+        self.prefetch((q, self.narrow.of(q, self.replaced(c), c)) for c in batch
+                      for q in self.evaluated[c])
         return max(n, start + 1)
 
     # -- the search ------------------------------------------------------------------------
@@ -177,6 +189,7 @@ class _Search:
                 stop = TIME_LIMIT_STOP
                 break
             found = self.step()
+            self.order.restore()
             if isinstance(found, str):
                 stop = found
                 break
@@ -185,8 +198,10 @@ class _Search:
             if hasattr(self.costs, "stage"):  # EXPLAINs are counted per stage
                 self.costs.stage = "refine"
             steps += self.refine()
+            self.narrow = Narrow(self.chosen)  # pruned and swapped
         self._write_verdicts()
-        final = {q.key: self.costs.cost(q, self.chosen).cost for q in self.queries}
+        chosen = frozenset(self.chosen)
+        final = {q.key: self.costs.cost(q, chosen).cost for q in self.queries}
         if self.timed_out:
             stop = (f"{TIME_LIMIT_STOP} ({len(self.chosen)} indexes; the search had more to "
                     "weigh)")
@@ -200,16 +215,22 @@ class _Search:
         now = self.tally.total
         rate = limits.rate(now)
         best: tuple[float, float, Candidate, Candidate | None, int] | None = None
-        order = sorted(self.stale, key=lambda c: (-self.stale[c], c))
+        order = self.order = _Order(self.stale)
         fetched = 0
+        round_end = limits.round_end(ROUND_SHARE)
         for n, cand in enumerate(order):
             ratio_known = self.stale[cand]
             if ratio_known == -math.inf or (best is not None and ratio_known <= best[0]):
                 break  # dead moves, or no stale bound can beat the best fresh move
             if rate > 0 and ratio_known < rate:
                 break  # no move left can earn its bytes
+            if best is not None and round_end is not None and time.perf_counter() > round_end:
+                self.rushed += 1  # anytime: the best move weighed so far, not the best of all
+                break
             if limits.out_of_time():
                 self.timed_out = True
+                if best is not None:
+                    self._take(*best[1:])
                 return TIME_LIMIT_STOP
             if self.prefetch is not None and n >= fetched:
                 fetched = self._prefetch_from(order, n, best[0] if best else -math.inf)
@@ -221,7 +242,6 @@ class _Search:
             ratio = gain / max(extra, 8192)
             self.stale[cand] = self.paid[cand] = ratio
             if ratio < rate:  # pays, but not for its bytes: below the knee
-                self.below[cand] = ratio
                 continue
             # Neither frees up later (bytes and count only grow) unless a widening appears.
             if replaced is None and not allow_add:
@@ -239,7 +259,7 @@ class _Search:
             if self.blocked - set(self.chosen):
                 return ("index count limit reached" if not allow_add
                         else "storage budget reached")
-            return _knee_stop(self.below, self.chosen, self.move, now, self.used_bytes, limits)
+            return self._knee_stop(now)
         self._take(*best[1:])
         return None
 
@@ -247,18 +267,21 @@ class _Search:
               extra: int) -> None:
         if replaced is not None:
             self.chosen.remove(replaced)
+            self.narrow.remove(replaced)
         self.chosen.append(cand)
+        self.narrow.add(cand)
         del self.stale[cand]
         self.used_bytes += extra
         touched = self.relevant[cand]  # every query the index can change, probed or not
         if self.prefetch is not None:
-            self.prefetch((q, self.chosen) for q in touched)
-        self.tally.move(self.chosen, touched)
+            now = frozenset(self.chosen)
+            self.prefetch((q, now) for q in touched)
+        self.tally.move(self.narrow, touched)
         self.current.update({q.key: self.tally.current[q.key] for q in touched})
         self.steps.append(SelectionStep(cand, replaced, gain, extra, self.tally.total,
                                         self.used_bytes))
-        for other in self.stale:  # widening moves just got cheaper
-            if cand.is_prefix_of(other):
+        for other in self.by_lead[cand.lead]:  # widening moves just got cheaper
+            if other in self.stale and cand.is_prefix_of(other):
                 self.stale[other] = self.bound(other)
                 self.blocked.discard(other)
 
@@ -277,7 +300,7 @@ class _Search:
         before = list(self.chosen)
         swaps = swap(self.chosen, pool[:SWAP_POOL], self.sizes, self.costs, self.relevant,
                      self.write, limits, Tally(self.queries, self.costs, curve.tally.current),
-                     limits.out_of_time)
+                     limits.out_of_time, self.gain_bound)
         if swaps:
             steps += curve.swaps(before, swaps)
             before = list(self.chosen)
@@ -287,6 +310,37 @@ class _Search:
             steps += curve.removals(before, pruned)
         return steps
 
+    def _knee_stop(self, now: float) -> str:
+        """Why the search stopped when nothing else blocked it: the knee (the best move left
+        pays, but less than its bytes must earn; re-costed for the reason), or no gain at all.
+        The best move left is found lazily: moves in the order of what they last earned or
+        of their bound, until none left can beat the best one costed."""
+        knee = self.limits.knee
+        if knee is None:
+            return "no remaining candidate gains enough"
+        best: tuple[float, Candidate, float, int] | None = None
+        for cand in sorted((c for c, r in self.stale.items() if r > 0 and c not in self.chosen),
+                           key=lambda c: (-self.stale[c], c)):
+            if (best is not None and self.stale[cand] <= best[0]) or self.limits.out_of_time():
+                break
+            found = self.move(cand)
+            if found is None:
+                continue
+            gain, _, extra = found
+            ratio = gain / max(extra, 8192)
+            if best is None or ratio > best[0]:
+                best = (ratio, cand, gain, extra)
+        if best is None:
+            return "no remaining candidate gains enough"
+        _, cand, gain, extra = best
+        return knee.reason(cand, gain, extra, now, self.used_bytes, self.limits.budget_bytes)
+
+    def gain_bound(self, cand: Candidate, others: frozenset[Candidate]) -> float:
+        """An upper bound of what adding `cand` beside `others` gains: the least it gained
+        beside a subset of them when the search costed it (infinite if never)."""
+        return min((g for base, g in self.history.get(cand, ()) if base <= others),
+                   default=math.inf)
+
     def _write_verdicts(self) -> None:
         """Candidates never costed because not even their best could pay for their writes:
         cost each once now, so the queries they were for can say so."""
@@ -295,15 +349,53 @@ class _Search:
                 self.move(cand)
 
 
-def _knee_stop(below: Mapping[Candidate, float], chosen: Sequence[Candidate],
-               move: Callable[[Candidate], tuple[float, Candidate | None, int] | None],
-               now: float, used_bytes: int, limits: Limits) -> str:
-    """Why the search stopped when nothing else blocked it: the knee (the best move left
-    pays, but less than its bytes must earn; re-costed for the reason), or no gain at all."""
-    for cand in sorted(below, key=lambda c: (-below[c], c)):
-        found = None if cand in chosen else move(cand)
-        if found is not None:
-            gain, _, extra = found
-            assert limits.knee is not None  # `below` is only filled with a knee
-            return limits.knee.reason(cand, gain, extra, now, used_bytes, limits.budget_bytes)
-    return "no remaining candidate gains enough"
+class _Stale(dict[Candidate, float]):
+    """Each candidate's stale ratio (what it last earned per byte, or its bound), with a heap
+    of every value it was given: the best is found without sorting thousands every round
+    (old entries are skipped when read, `_Order`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heap: list[tuple[float, Candidate]] = []
+
+    def __setitem__(self, cand: Candidate, ratio: float) -> None:
+        super().__setitem__(cand, ratio)
+        heapq.heappush(self.heap, (-ratio, cand))
+
+
+class _Order(Sequence[Candidate]):
+    """The candidates by their stale ratio, best first, ties by candidate: read from the
+    heap as far as a round looks (a few of thousands), and put back after it (`restore`)."""
+
+    def __init__(self, stale: _Stale) -> None:
+        self._stale = stale
+        self._sorted: list[Candidate] = []
+        self._seen: set[Candidate] = set()
+
+    def __len__(self) -> int:
+        return len(self._stale)
+
+    @overload
+    def __getitem__(self, n: int) -> Candidate: ...
+    @overload
+    def __getitem__(self, n: slice) -> Sequence[Candidate]: ...
+
+    def __getitem__(self, n: int | slice) -> Candidate | Sequence[Candidate]:
+        if isinstance(n, slice):
+            raise TypeError("_Order is read one candidate at a time")
+        heap, stale = self._stale.heap, self._stale
+        while len(self._sorted) <= n:
+            if not heap:
+                raise IndexError(n)
+            neg, cand = heapq.heappop(heap)
+            if cand in self._seen or stale.get(cand) != -neg:
+                continue  # an older value, or one already read
+            self._seen.add(cand)
+            self._sorted.append(cand)
+        return self._sorted[n]
+
+    def restore(self) -> None:
+        """Put back what this round read (at their values now)."""
+        for cand in self._sorted:
+            if cand in self._stale:
+                heapq.heappush(self._stale.heap, (-self._stale[cand], cand))

@@ -27,3 +27,11 @@ class Limits:
 
     def out_of_time(self) -> bool:
         return self.deadline is not None and time.perf_counter() > self.deadline
+
+    def round_end(self, share: float) -> float | None:
+        """When a search round that may take `share` of the time left should end (None: no
+        deadline)."""
+        if self.deadline is None:
+            return None
+        now = time.perf_counter()
+        return now + share * max(0.0, self.deadline - now)

@@ -7,10 +7,15 @@ of its EXPLAINs on candidates a query's planner never picks. Probing narrows it 
 AutoAdmin-style advisors do: EXPLAIN each query once with all of its relevant candidates live,
 keep what that plan reads, take those out and EXPLAIN again, a few rounds (`pipeline.probe`):
 a query is then costed only against the candidates one of its probes used (its best plan, and
-the next best ones without them). The probes' first round is also the query's floor: with the
-planner choosing the cheapest plan among the indexes it is offered, no configuration of these
-candidates costs less, so a move's gain on a query is at most ``current - floor`` (the
-search's upper bounds).
+the next best ones without them), and against those that serve every lookup one of them
+serves (`Candidate.is_prefix_of`: a wider key or more INCLUDE columns) when that makes two
+queries or more: an index no query's planner picks can still be the one that serves several
+of them (covering variants merged, a key shared by queries that each prefer a narrower one),
+while for one query alone what its planner picked serves it as well, in fewer bytes.
+
+The probes' first round is also the query's floor: with the planner choosing the cheapest
+plan among the indexes it is offered, no configuration of these candidates costs less, so a
+move's gain on a query is at most ``current - floor`` (the search's upper bounds).
 
 >>> from indexadvisor.model import Candidate, CostedQuery, Query, TableName
 >>> t = TableName("public", "t")
@@ -24,6 +29,12 @@ search's upper bounds).
 (['q1'], ['q2'])
 >>> [x.key for x in space.relevant[b]]
 ['q1', 'q2']
+>>> ab, q3 = Candidate(t, ("a",), ("b",)), q("q3", "a")  # `ab` serves what `a` serves
+>>> kept = {"q1": frozenset({a}), "q3": frozenset({a})}
+>>> [x.key for x in SearchSpace.build([q1, q3], [a, ab], kept=kept).evaluated[ab]]
+['q1', 'q3']
+>>> SearchSpace.build([q1], [a, ab], kept={"q1": frozenset({a})}).evaluated[ab]
+()
 """
 
 from __future__ import annotations
@@ -68,7 +79,12 @@ class SearchSpace:
         for cand in candidates:
             mine = tuple(index.get((cand.table, cand.columns[0]), ()))
             relevant[cand] = mine
-            evaluated[cand] = tuple(q for q in mine if q.key not in kept or cand in kept[q.key])
+            own = {q.key for q in mine if q.key not in kept or cand in kept[q.key]}
+            wider = {q.key for q in mine if q.key not in own
+                     and any(x.is_prefix_of(cand) for x in kept[q.key])}
+            if wider and len(own) + len(wider) >= 2:
+                own |= wider
+            evaluated[cand] = tuple(q for q in mine if q.key in own)
         return cls(relevant, evaluated, dict(floor or {}), dict(kept))
 
     def candidates(self) -> list[Candidate]:
