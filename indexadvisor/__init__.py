@@ -42,11 +42,13 @@ def __getattr__(name: str) -> Any:
 
 
 def load_workload(paths: list[str], options: SourceOptions | None = None) -> Workload:
-    """Read .sql files, PostgreSQL logs and directories into a grouped, weighted workload."""
-    from .ingest import read_sources
-    from .ingest.collect import collect
+    """Read .sql files, PostgreSQL logs, pg_stat_statements exports, ingest summaries and
+    directories into a grouped, weighted workload (in this process: `options.jobs` is for
+    the command line, which makes the worker processes)."""
+    from .ingest.open import expand
+    from .ingest.summarize import summarize
 
-    return collect(read_sources(paths, options))
+    return summarize(expand(paths), options).workload()
 
 
 __all__ = [

@@ -170,8 +170,8 @@ def test_cli_ingest_json_stdin_strict(log: str, tmp_path: Path) -> None:
     out = _cli("ingest", "-", "--format", "json", stdin=log)
     assert out.returncode == 0, out.stderr
     doc = json.loads(out.stdout)
-    assert doc["schema_version"] == 1 and doc["statements"] == 8
-    assert doc["skipped"] == {"total": 0, "by_reason": {}, "examples": []}
+    assert doc["schema_version"] == 2 and doc["statements"] == 8
+    assert doc["skipped"] == {"total": 0, "by_reason": {}, "examples": [], "kept": []}
     group = next(g for g in doc["groups"] if g["params"] == ["7", "shipped"])
     assert group["calls"] == 2 and group["relations"] == ["orders"]
     assert group["mean_time_ms"] == pytest.approx(group["total_time_ms"] / 2, abs=1e-3)

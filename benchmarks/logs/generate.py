@@ -5,7 +5,7 @@ Usage::
     python -m benchmarks.logs.generate --size 1GB --prefix debian [--cut 100MB]
     python -m benchmarks.logs.generate --size 1GB --prefix rds --cut 100MB
 
-A throwaway server (`indexadvisor.sandbox.LocalSandbox`, run as the ``postgres`` OS user) is
+A throwaway server (`indexadvisor.db.sandbox.LocalSandbox`, run as the ``postgres`` OS user) is
 started with ``log_min_duration_statement = 0`` and the chosen ``log_line_prefix``
 (``debian``: ``%m [%p] %q%u@%d ``, PostgreSQL's Debian packaging default; ``rds``:
 ``%t:%r:%u@%d:[%p]:``, the Amazon RDS / Aurora default), through the logging collector into one
@@ -35,8 +35,8 @@ import sys
 import time
 from pathlib import Path
 
-from indexadvisor import _reaper
 from indexadvisor.db.sandbox import LocalSandbox
+from indexadvisor.db.sandbox import reaper as _reaper
 
 DEFAULT_OUT = Path("/var/tmp/ia-logbench")
 

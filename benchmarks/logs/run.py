@@ -30,12 +30,14 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
 import re
 import shlex
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -175,13 +177,16 @@ def ingest_available(repo: Path) -> bool:
     return done.returncode == 0
 
 
-def run_indexadvisor(log: Path, workdir: Path, extra: list[str], repo: Path = REPO
-                     ) -> dict[str, Any]:
-    """``python -m indexadvisor ingest --format json LOG`` in `repo`; counts, resource use."""
+def run_indexadvisor(log: Path, workdir: Path, extra: list[str], repo: Path = REPO,
+                     jobs: int | None = None) -> dict[str, Any]:
+    """``python -m indexadvisor ingest --format json [-j JOBS] LOG`` in `repo`; counts,
+    resource use, and a digest of the JSON (equal digests: the same output)."""
     if not ingest_available(repo):
         return {"error": UNAVAILABLE}
     out = workdir / f"{log.stem}.indexadvisor.json"
-    argv = [sys.executable, "-m", "indexadvisor", "ingest", "--format", "json", *extra, str(log)]
+    more = [] if jobs is None else ["-j", str(jobs)]
+    argv = [sys.executable, "-m", "indexadvisor", "ingest", "--format", "json", *more, *extra,
+            str(log)]
     m = measure(argv, stdout_path=out, cwd=repo)
     usage = _usage(m, log)
     try:
@@ -192,6 +197,8 @@ def run_indexadvisor(log: Path, workdir: Path, extra: list[str], repo: Path = RE
     groups = doc.get("groups") or []
     return {
         **usage,
+        "jobs": jobs,
+        "digest": hashlib.sha256(m.stdout.encode()).hexdigest()[:16],
         "returncode": m.returncode,
         "statements": doc.get("statements"),
         "skipped": (skipped.get("total", skipped.get("count")) if isinstance(skipped, dict)
@@ -293,6 +300,70 @@ def markdown(rows: list[dict[str, Any]], info: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def repeated(log: Path, workdir: Path, extra: list[str], repo: Path, jobs: list[int | None],
+             repeat: int) -> dict[str, Any]:
+    """Each `jobs` value `repeat` times, interleaved (1, 2, 1, 2, ...) so that the load of a
+    shared machine falls on all of them alike; the spread, and whether every run wrote the
+    same JSON."""
+    runs: dict[str, list[dict[str, Any]]] = {str(j): [] for j in jobs}
+    for _ in range(repeat):
+        for j in jobs:
+            run = run_indexadvisor(log, workdir, extra, repo, j)
+            runs[str(j)].append(run)
+            print(f"  indexadvisor -j {j}: cpu {run.get('cpu_s')} wall {run.get('wall_s')}",
+                  file=sys.stderr, flush=True)
+    stats: dict[str, Any] = {}
+    for j, done in runs.items():
+        ok = [r for r in done if "error" not in r]
+        if not ok:
+            stats[j] = {"error": done[0].get("error")}
+            continue
+        stats[j] = {key: _spread([r[key] for r in ok])
+                    for key in ("cpu_s", "wall_s", "mb_per_cpu_s", "max_rss_mb")}
+    digests = {r.get("digest") for done in runs.values() for r in done}
+    out: dict[str, Any] = {"runs": runs, "stats": stats, "identical": len(digests) == 1}
+    if len(jobs) >= 2 and all("error" not in stats[str(j)] for j in jobs[:2]):
+        one, two = (runs[str(j)] for j in jobs[:2])
+        pairs = [a["wall_s"] / b["wall_s"] for a, b in zip(one, two, strict=True)]
+        out["wall_speedup"] = _spread(pairs, 2)
+        out["cpu_overhead"] = _spread([b["cpu_s"] / a["cpu_s"] for a, b
+                                       in zip(one, two, strict=True)], 3)
+    return out
+
+
+def _spread(values: list[float], digits: int = 2) -> dict[str, float]:
+    return {"median": round(statistics.median(values), digits),
+            "min": round(min(values), digits), "max": round(max(values), digits)}
+
+
+def markdown_jobs(rows: list[dict[str, Any]]) -> str:
+    """One line per log and -j value: medians with the range over the repetitions."""
+    lines = ["| log | MB | -j | CPU s | MB / CPU s | vs pgBadger | wall s | max RSS MB |",
+             "|---|---:|---:|---:|---:|---:|---:|---:|"]
+    for row in rows:
+        rep = row.get("repeated")
+        if not rep:
+            continue
+        pb = row["pgbadger"].get("mb_per_cpu_s")
+        for j, st in rep["stats"].items():
+            if "error" in st:
+                continue
+            cpu, wall, speed = st["cpu_s"], st["wall_s"], st["mb_per_cpu_s"]
+            ratio = f"{speed['median'] / pb:.1f}x" if pb else "-"
+            lines.append(
+                f"| {row['log']} | {row['mb']:.0f} | {j} "
+                f"| {cpu['median']:.2f} ({cpu['min']:.2f}-{cpu['max']:.2f}) "
+                f"| {speed['median']:.1f} ({speed['min']:.1f}-{speed['max']:.1f}) | {ratio} "
+                f"| {wall['median']:.2f} ({wall['min']:.2f}-{wall['max']:.2f}) "
+                f"| {st['max_rss_mb']['max']:.0f} |")
+        if "wall_speedup" in rep:
+            sp, ov = rep["wall_speedup"], rep["cpu_overhead"]
+            lines.append(f"| {row['log']} | | speed-up | wall {sp['median']:.2f}x "
+                         f"({sp['min']:.2f}-{sp['max']:.2f}); CPU {ov['median']:.3f}x | "
+                         f"| same JSON: {'yes' if rep['identical'] else 'NO'} | | |")
+    return "\n".join(lines)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("logs", nargs="*", type=Path)
@@ -301,6 +372,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="take pgBadger's numbers from an earlier results file")
     parser.add_argument("--ia-arg", action="append", default=[], metavar="ARG",
                         help="extra argument for indexadvisor ingest (repeatable)")
+    parser.add_argument("--jobs", type=int, action="append", metavar="N",
+                        help="run indexadvisor with -j N (repeatable: -j 1 and -j 2 side by "
+                        "side); default: its own default")
+    parser.add_argument("--repeat", type=int, default=1, metavar="R",
+                        help="runs of indexadvisor per --jobs value, interleaved")
     parser.add_argument("--repo", type=Path, default=REPO,
                         help="the checkout whose indexadvisor runs (default: this one)")
     parser.add_argument("--out", type=Path, default=RESULTS / "latest.json")
@@ -314,6 +390,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.reuse_pgbadger:
         earlier = {r["log"]: r["pgbadger"] for r in json.loads(args.reuse_pgbadger.read_text())
                    ["rows"]}
+    jobs: list[int | None] = args.jobs or [None]
     rows: list[dict[str, Any]] = []
     with tempfile.TemporaryDirectory(prefix="ia-logbench-") as tmp:
         workdir = Path(tmp)
@@ -330,8 +407,17 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 row["pgbadger"] = run_pgbadger(log, workdir)
             print(f"  pgbadger: {row['pgbadger']}", file=sys.stderr, flush=True)
-            row["indexadvisor"] = ({"error": "not run"} if args.only == "pgbadger"
-                                   else run_indexadvisor(log, workdir, args.ia_arg, args.repo))
+            if args.only == "pgbadger":
+                row["indexadvisor"] = {"error": "not run"}
+            elif len(jobs) == 1 and args.repeat == 1:
+                row["indexadvisor"] = run_indexadvisor(log, workdir, args.ia_arg, args.repo,
+                                                       jobs[0])
+            else:
+                rep = repeated(log, workdir, args.ia_arg, args.repo, jobs, args.repeat)
+                row["repeated"] = rep
+                first = rep["runs"][str(jobs[0])]  # the median run of the first -j value
+                row["indexadvisor"] = sorted(first, key=lambda r: r.get("cpu_s") or 0)[
+                    len(first) // 2]
             print(f"  indexadvisor: {row['indexadvisor']}", file=sys.stderr, flush=True)
             pb, ia = row["pgbadger"].get("mb_per_cpu_s"), row["indexadvisor"].get("mb_per_cpu_s")
             row["ratio"] = round(ia / pb, 2) if pb and ia else None
@@ -341,6 +427,9 @@ def main(argv: list[str] | None = None) -> int:
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(markdown(rows, info))
+    if any("repeated" in row for row in rows):
+        print()
+        print(markdown_jobs(rows))
     print()
     print("checks: " + json.dumps(result["checks"]))
     return 0

@@ -9,7 +9,16 @@ from typing import Any
 import click
 
 from ..model.errors import ConfigError, SourceError
-from .app import advice_options, cli, outputs, reading, source_options, validate_options
+from .app import (
+    advice_options,
+    cli,
+    default_jobs,
+    outputs,
+    reading,
+    source_options,
+    speed_options,
+    validate_options,
+)
 from .console import err, progress_display
 from .output import emit
 from .run import run_advisor, validation_settings
@@ -37,7 +46,11 @@ from .workload import read_workload
 @click.option("--validate-dsn", metavar="DSN",
               help="Validate on this database instead: indexes are built there, inside a "
               "transaction never committed, and SELECTs run there under EXPLAIN ANALYZE.")
+@click.option("--replica-dsn", "replicas", multiple=True, metavar="DSN",
+              help="A read replica of the target (repeatable; e.g. each instance behind an "
+              "Aurora reader endpoint): --jobs sessions cost there in turn, read-only.")
 @validate_options
+@speed_options
 @advice_options
 @source_options
 def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
@@ -48,7 +61,8 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
                knee: float | None, fmt: str, output: Path | None,
                html_file: Path | None, md_file: Path | None, sql_file: Path | None,
                json_file: Path | None, price: float | None, show_literals: bool,
-               step_summary: bool, **options: Any) -> None:
+               step_summary: bool, jobs: int | None, time_limit: float | None,
+               replicas: tuple[str, ...], **options: Any) -> None:
     """Recommend indexes for the statements in SOURCES (.sql files, PostgreSQL logs,
     pg_stat_statements exports, directories of them, compressed or not, '-' for stdin)."""
     from ..db.connect import Guards, resolve_dsn
@@ -59,7 +73,9 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
 
     config = load_config().with_options(budget_bytes=budget, max_indexes=max_indexes,
                                         max_width=max_width, fill_budget=fill_budget,
-                                        knee=knee, statement_timeout_ms=statement_timeout)
+                                        knee=knee, statement_timeout_ms=statement_timeout,
+                                        jobs=jobs or default_jobs())
+    config = replace(config, time_limit_s=time_limit)
     target = resolve_dsn(dsn)
     if validate_dsn and target is None and not schema_files:
         target = resolve_dsn(validate_dsn)  # advise there too (read-only), then validate
@@ -73,7 +89,7 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
     if not sources and not pgss:
         raise ConfigError("nothing to advise on",
                           hint="give .sql files, logs or exports, or --pg-stat-statements")
-    source_opts, keep = reading(**options)
+    source_opts, keep = reading(jobs=jobs, **options)
     if pgss:
         source_opts = replace(source_opts, pgss_dsn=target)
     workload = read_workload(sources, source_opts, keep)
@@ -86,7 +102,8 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
                      create_hypopg=create_extension,
                      say=lambda m: err.print(f"[dim]{m}[/dim]")) as db, \
             progress_display() as progress:
-        advice = run_advisor(workload, db, config, progress, settings, validate_dsn)
+        advice = run_advisor(workload, db, config, progress, settings, validate_dsn,
+                             [resolved for r in replicas if (resolved := resolve_dsn(r))])
     emit(advice, out.fmt, out.files, options=out.options, show_literals=out.show_literals,
          step_summary=out.step_summary, to=out.to)
 

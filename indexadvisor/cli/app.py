@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -10,7 +11,7 @@ import click
 
 from .._version import __version__
 from ..ingest import Filters, SourceOptions
-from ..model import parse_size
+from ..model import parse_duration, parse_size
 from ..report.facts import ReportOptions
 from .workload import GroupFilters
 
@@ -62,6 +63,29 @@ _advice_options = [
                  "least FACTOR times its share of the data's bytes (default 0.05)."),
     *_output_options,
 ]
+DEFAULT_TIME_LIMIT = "120s"
+
+
+def default_jobs() -> int:
+    """HypoPG sessions costing in parallel by default: this machine's cores, at most 4."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
+def _duration(_ctx: click.Context, _param: click.Parameter, value: str | None) -> float | None:
+    return None if value is None else parse_duration(value)
+
+
+_JOBS_HELP = ("Cores to use: processes reading logs (default: one per core) and, when "
+              "advising, what-if sessions costing in parallel, each its own connection and "
+              "HypoPG state (default: the cores, at most 4). The result is the same for any N.")
+jobs_option = click.option("-j", "--jobs", type=click.IntRange(min=1, max=64), metavar="N",
+                           help=_JOBS_HELP)
+_speed_options = [
+    click.option("--time-limit", callback=_duration, metavar="DURATION",
+                 default=DEFAULT_TIME_LIMIT, show_default=True,
+                 help="Stop searching in time to report within this, returning the best set "
+                 "found so far (e.g. 60s, 5m; 0 for no limit)."),
+]
 _validate_options = [
     click.option("--runs", type=click.IntRange(min=1, max=50), default=3, show_default=True,
                  help="Validation: measured runs per statement, after one warm-up."),
@@ -83,6 +107,11 @@ def _apply(options: list[Any], func: Any) -> Any:
 def advice_options(func: Any) -> Any:
     """The options every command that runs the advisor accepts."""
     return _apply(_advice_options, func)
+
+
+def speed_options(func: Any) -> Any:
+    """--time-limit (--jobs comes with the source options, or `jobs_option`)."""
+    return _apply(_speed_options, func)
 
 
 def output_options(func: Any) -> Any:
@@ -143,6 +172,7 @@ _sources = [
                  metavar="MS", help="Drop statements whose total time is below MS."),
     click.option("--top", type=click.IntRange(min=1), metavar="N",
                  help="Keep the N statements with the most total time."),
+    jobs_option,
 ]
 
 
@@ -155,8 +185,11 @@ def source_options(func: Any) -> Any:
 
 def reading(log_format: str | None, log_prefix: str | None, since: str | None,
             until: str | None, database: str | None, user: str | None, min_calls: int,
-            min_time: float, top: int | None) -> tuple[SourceOptions, GroupFilters]:
-    """The source options and group filters `source_options` collected."""
+            min_time: float, top: int | None, jobs: int | None = None,
+            ) -> tuple[SourceOptions, GroupFilters]:
+    """The source options and group filters `source_options` collected (`jobs` None: one
+    process per core)."""
     filters = Filters(since=since, until=until, database=database, user=user)
-    return (SourceOptions(log_format=log_format, log_prefix=log_prefix, filters=filters),
+    return (SourceOptions(log_format=log_format, log_prefix=log_prefix, filters=filters,
+                          jobs=jobs),
             GroupFilters(min_calls=min_calls, min_time_ms=min_time, top=top))

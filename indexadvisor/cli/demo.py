@@ -3,13 +3,22 @@ by real execution there, with every report written into reports/."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import click
 
 from .. import demo
 from ..model import AdvisorConfig
-from .app import advice_options, cli, outputs, validate_options
+from .app import (
+    advice_options,
+    cli,
+    default_jobs,
+    jobs_option,
+    outputs,
+    speed_options,
+    validate_options,
+)
 from .console import err, progress_display
 from .output import emit
 from .run import run_advisor, validation_settings
@@ -30,20 +39,24 @@ REPORTS = Path("reports")
               default=REPORTS, show_default=True,
               help="Write demo.json, demo.html, demo.md and demo.sql here.")
 @validate_options
+@jobs_option
+@speed_options
 @advice_options
 def demo_cmd(backend: str, validate: bool, reports_dir: Path, runs: int, tolerance: float,
              validate_timeout: int, budget: int | None, max_indexes: int | None,
              max_width: int | None, fill_budget: bool | None, knee: float | None, fmt: str,
              output: Path | None, html_file: Path | None,
              md_file: Path | None, sql_file: Path | None, json_file: Path | None,
-             price: float | None, show_literals: bool, step_summary: bool) -> None:
+             price: float | None, show_literals: bool, step_summary: bool, jobs: int | None,
+             time_limit: float | None) -> None:
     """Run the advisor end to end on the bundled demo, in a throwaway sandbox."""
     from ..db.connect import Guards
     from ..db.target import Script, open_target
 
     config = AdvisorConfig(budget_bytes=DEMO_BUDGET).with_options(
         budget_bytes=budget, max_indexes=max_indexes, max_width=max_width,
-        fill_budget=fill_budget, knee=knee)
+        fill_budget=fill_budget, knee=knee, jobs=jobs or default_jobs())
+    config = replace(config, time_limit_s=time_limit)
     out = outputs(fmt, output, html_file, md_file, sql_file, json_file, price, show_literals,
                   step_summary)
     given = {kind for kind, _ in out.files}

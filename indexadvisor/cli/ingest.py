@@ -4,18 +4,19 @@ that could not be read."""
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
+from dataclasses import asdict, replace
 from pathlib import Path
 from typing import Any
 
 import click
 from rich.console import Console
 
+from ..ingest.summary_json import merge_fields
 from ..model.errors import ConfigError
 from ..report.ingest import render_ingest_json, render_ingest_table
 from .app import cli, reading, source_options
 from .console import err, write_file
-from .workload import read_workload
+from .workload import read_summary, workload_of
 
 STRICT_EXIT = 3
 
@@ -33,8 +34,9 @@ STRICT_EXIT = 3
 @source_options
 def ingest_cmd(sources: tuple[str, ...], dsn: str | None, fmt: str, output: Path | None,
                strict: bool, **options: Any) -> None:
-    """Summarize the workload in SOURCES (logs, .sql files, directories, '-'): statements by
-    total time, calls, mean and max, with real samples and what could not be read."""
+    """Summarize the workload in SOURCES (logs, .sql files, directories, earlier JSON
+    summaries, '-'): statements by total time, calls, mean and max, with real samples and what
+    could not be read. JSON summaries of several machines' logs merge into one."""
     if not sources and not dsn:
         raise ConfigError("nothing to read", hint="give log or .sql files, or --dsn")
     source_opts, keep = reading(**options)
@@ -42,17 +44,21 @@ def ingest_cmd(sources: tuple[str, ...], dsn: str | None, fmt: str, output: Path
         from ..db.connect import resolve_dsn
 
         source_opts = replace(source_opts, pgss_dsn=resolve_dsn(dsn))
-    workload = read_workload(sources, source_opts, keep)
+    summary = read_summary(sources, source_opts)
+    workload = workload_of(summary, sources, keep)
+    filters = {**asdict(source_opts.filters), "min_calls": keep.min_calls,
+               "min_time_ms": keep.min_time_ms, "top": keep.top}
+    merge = merge_fields(summary, workload, filters)
     if fmt == "json" and output is None:
-        sys.stdout.write(render_ingest_json(workload, sources))
+        sys.stdout.write(render_ingest_json(workload, sources, merge))
     else:
         if fmt == "json":
             assert output is not None
-            write_file(output, render_ingest_json(workload, sources))
+            write_file(output, render_ingest_json(workload, sources, merge))
         else:
             render_ingest_table(workload, Console())
             if output is not None:
-                write_file(output, render_ingest_json(workload, sources))
+                write_file(output, render_ingest_json(workload, sources, merge))
         if output is not None:
             err.print(f"JSON summary written to {output}")
     if strict and any(category != "utility statement"

@@ -4,7 +4,7 @@ there)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
 from ..model import Advice, AdvisorConfig, ValidationSettings, Workload
@@ -12,6 +12,8 @@ from ..model.errors import ConfigError
 from .console import err
 
 if TYPE_CHECKING:
+    import psycopg
+
     from ..db.target import Target
 
 
@@ -29,12 +31,21 @@ def validation_settings(runs: int, tolerance_pct: float, timeout_ms: int,
 
 def run_advisor(workload: Workload, db: Target, config: AdvisorConfig,
                 progress: Callable[[str], None] | None,
-                settings: ValidationSettings | None, validate_dsn: str | None) -> Advice:
-    """advise(), or advise and validate when `settings` are given."""
+                settings: ValidationSettings | None, validate_dsn: str | None,
+                replicas: Sequence[str] = ()) -> Advice:
+    """advise(), or advise and validate when `settings` are given; with `config.jobs` > 1 the
+    what-if EXPLAINs are spread over that many sessions (on `replicas` where given)."""
+    with db.more(config.jobs - 1, replicas) as workers:
+        return _run(workload, db, config, progress, settings, validate_dsn, workers)
+
+
+def _run(workload: Workload, db: Target, config: AdvisorConfig,
+         progress: Callable[[str], None] | None, settings: ValidationSettings | None,
+         validate_dsn: str | None, workers: Sequence[psycopg.Connection]) -> Advice:
     from ..pipeline.advise import advice_run, advise
 
     if settings is None:
-        return advise(workload, db.conn, config, progress, sandbox=db.sandbox)
+        return advise(workload, db.conn, config, progress, sandbox=db.sandbox, workers=workers)
     from ..db.connect import Guards, connect, resolve_dsn
     from ..validate import ValidationTarget, validate
 
@@ -52,7 +63,8 @@ def run_advisor(workload: Workload, db: Target, config: AdvisorConfig,
     else:
         raise ConfigError("--validate needs a sandbox or --validate-dsn")
     guards = Guards(settings.statement_timeout_ms, lock_timeout_ms=5_000)
-    with advice_run(workload, db.conn, config, progress, sandbox=db.sandbox) as run, \
+    with advice_run(workload, db.conn, config, progress, sandbox=db.sandbox,
+                    workers=workers) as run, \
             connect(dsn, read_only=False, guards=guards,
                     application_name="indexadvisor-validate") as writable:
         return validate(run, ValidationTarget(writable, sandbox=sandbox), settings, progress)

@@ -11,7 +11,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from ..model import AdvisorConfig, parse_size
+from ..model import AdvisorConfig, parse_duration, parse_size
 from ..model.errors import ConfigError
 
 
@@ -45,11 +45,13 @@ def config_from_mapping(section: dict[str, Any], where: str = "config") -> Advis
             continue  # [tool.indexadvisor.check]: the CI gate's table (cli.check reads it)
         if key == "budget":
             values["budget_bytes"] = parse_size(value)
+        elif key == "time_limit":
+            values["time_limit_s"] = parse_duration(value)
         elif key in known:
             values[key] = value
         else:
             raise ConfigError(f"{where}: unknown key {raw_key!r} in [tool.indexadvisor]",
-                              hint="known keys: budget, " + ", ".join(sorted(known)))
+                              hint="known keys: budget, time-limit, " + ", ".join(sorted(known)))
     try:
         return AdvisorConfig(**values)
     except TypeError as exc:

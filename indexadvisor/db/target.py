@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 
@@ -34,6 +34,28 @@ class Target:
     sandbox: bool  # a throwaway database we created: drops may be simulated for real there
     where: str  # for messages: the DSN without its password, or "sandbox"
     dsn: str | None = None  # the sandbox's own DSN (never a user's: that one stays out)
+    # Opens one more guarded connection, to the same database or to the DSN given (a read
+    # replica of it); kept out of repr so the user's DSN never reaches a message.
+    opener: Callable[[str | None], psycopg.Connection] | None = field(
+        default=None, repr=False, compare=False)
+
+    @contextmanager
+    def more(self, n: int, replicas: Sequence[str] = ()) -> Iterator[list[psycopg.Connection]]:
+        """`n` more guarded connections for parallel what-if sessions: to the `replicas`
+        in turn where given (each must have HypoPG, as a physical replica of the target
+        does), else to the same database. Closed when the block ends."""
+        opened: list[psycopg.Connection] = []
+        try:
+            for i in range(n if self.opener is not None else 0):
+                assert self.opener is not None
+                conn = self.opener(replicas[i % len(replicas)] if replicas else None)
+                opened.append(conn)
+                if replicas:
+                    require_hypopg(conn)
+            yield opened
+        finally:
+            for conn in opened:
+                conn.close()
 
 
 def hypopg_missing(available: str | None, server_version_num: int) -> ExtensionMissing:
@@ -94,10 +116,15 @@ def open_target(dsn: str | None, scripts: Sequence[Script] = (), *, guards: Guar
         if create_hypopg:
             create_extension(dsn)
         conn = connect(dsn, guards=guards)
+        user_dsn = dsn
+
+        def reopen(other: str | None) -> psycopg.Connection:
+            return connect(other or user_dsn, guards=guards)
+
         try:
             if hypopg:
                 require_hypopg(conn)
-            yield Target(conn, sandbox=False, where=redact_dsn(dsn))
+            yield Target(conn, sandbox=False, where=redact_dsn(dsn), opener=reopen)
         finally:
             conn.close()
         return
@@ -113,7 +140,12 @@ def open_target(dsn: str | None, scripts: Sequence[Script] = (), *, guards: Guar
         for script in scripts:
             run_script(sandbox.dsn, script.text, script.source)
         conn = connect(sandbox.dsn, guards=guards)
+        sandbox_dsn = sandbox.dsn
+
+        def reconnect(other: str | None) -> psycopg.Connection:
+            return connect(other or sandbox_dsn, guards=guards)
+
         try:
-            yield Target(conn, sandbox=True, where="sandbox", dsn=sandbox.dsn)
+            yield Target(conn, sandbox=True, where="sandbox", dsn=sandbox.dsn, opener=reconnect)
         finally:
             conn.close()

@@ -47,8 +47,11 @@ class HypoSession:
         self._created = 0
         self._live: dict[Candidate, tuple[int, ...]] = {}
         self._names: dict[str, Candidate] = {}
+        self._oid_names: dict[int, str] = {}
         self._display: dict[str, str] = {}
         self._sizes: dict[Candidate, int] = {}
+        self._ddl: dict[tuple[Candidate, TableName], str] = {}  # hypothetical DDL, composed once
+        self._shown: dict[tuple[Candidate, TableName], str] = {}  # the names our DDL gives
         self._pinned: dict[str, tuple[str, tuple[int, ...]]] = {}  # display -> (ddl, oids)
 
     # -- lifecycle -------------------------------------------------------------------------
@@ -75,6 +78,9 @@ class HypoSession:
     def _reset(self) -> None:
         self.conn.execute("SELECT hypopg_reset()")
         self._live.clear()
+        self._names.clear()
+        self._display.clear()
+        self._oid_names.clear()
         self._created = 0
         self.resets += 1
         for display, (ddl, _) in list(self._pinned.items()):
@@ -136,7 +142,10 @@ class HypoSession:
         targets: list[TableName] = []
         for cand in candidates:
             for target in self._targets(cand):
-                ddls.append(create_index(cand, table=target))
+                ddl = self._ddl.get((cand, target))
+                if ddl is None:
+                    ddl = self._ddl[(cand, target)] = create_index(cand, table=target)
+                ddls.append(ddl)
                 owners.append(cand)
                 targets.append(target)
         if not ddls:
@@ -161,8 +170,12 @@ class HypoSession:
         for cand, target, (oid, name) in zip(owners, targets, rows, strict=True):
             oids.setdefault(cand, []).append(int(oid))
             self._names[name] = cand
-            self._display[name] = (index_name(cand) if target == cand.table
-                                   else leaf_index_name(cand, target))
+            self._oid_names[int(oid)] = name
+            shown = self._shown.get((cand, target))
+            if shown is None:
+                shown = self._shown[(cand, target)] = (
+                    index_name(cand) if target == cand.table else leaf_index_name(cand, target))
+            self._display[name] = shown
         for cand, created in oids.items():
             self._live[cand] = tuple(created)
         self._created += len(rows)
@@ -198,18 +211,27 @@ class HypoSession:
         if oids:
             self.conn.execute("SELECT hypopg_drop_index(o) FROM unnest(%s::oid[]) AS o",
                               (list(oids),))
+            for oid in oids:  # names of dropped indexes are forgotten: memory follows what lives
+                name = self._oid_names.pop(oid, None)
+                if name is not None:
+                    self._names.pop(name, None)
+                    self._display.pop(name, None)
 
-    def use(self, config: Iterable[Candidate]) -> None:
-        """Make exactly `config` the set of live hypothetical indexes."""
+    def use(self, config: Iterable[Candidate],
+            scope: frozenset[TableName] | None = None) -> None:
+        """Make `config` the live hypothetical indexes on the tables in `scope` (on every
+        table when it is None). Indexes on other tables may stay live: a plan of a statement
+        that reads none of those tables never sees them, so switching between statements on
+        different tables creates and drops nothing."""
         wanted = set(config)
-        stale = [c for c in self._live if c not in wanted]
+        stale = [c for c in self._live
+                 if c not in wanted and (scope is None or c.table in scope)]
         self._drop([oid for cand in stale for oid in self._live.pop(cand)])
         missing = sorted(c for c in wanted if c not in self._live)
         needed = sum(len(self._targets(c)) for c in missing)
         if self._created + needed > self.oid_budget:
-            keep = sorted(self._live)
-            self._reset()
-            missing = sorted(set(missing) | set(keep))
+            self._reset()  # only what is wanted now is created again
+            missing = sorted(wanted)
         self._create(missing)
 
     def size(self, candidate: Candidate) -> int:

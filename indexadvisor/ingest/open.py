@@ -141,11 +141,15 @@ class Source:
         return data
 
     def read(self, size: int = -1) -> bytes:
-        """Like BinaryIO.read: the peeked head first, then the rest of the stream."""
+        """Like BinaryIO.read (`size` bytes unless the stream ends): the peeked head first,
+        then the rest of the stream."""
         if self._pending:
-            data, self._pending = self._pending, b""
             if size < 0:
+                data, self._pending = self._pending, b""
                 return data + self._read(-1)
+            data, self._pending = self._pending[:size], self._pending[size:]
+            if len(data) < size:
+                data += self._read(size - len(data))
             return data
         return self._read(size)
 

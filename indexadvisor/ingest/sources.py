@@ -31,6 +31,9 @@ from .sql_files import read_sql_paths, split_sql
 LOG_FORMATS = ("stderr", "csvlog", "jsonlog")
 _CSV_ROW = re.compile(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? [^,\n]*,")
 _HEADER_SPLIT = re.compile(r"[,;\t|]")
+# the JSON `indexadvisor ingest --format json` writes (see summary_json; version 1 had no kind)
+_SUMMARY = re.compile(r'^\s*\{\s*"schema_version"\s*:\s*\d+\s*,\s*(?:"kind"\s*:\s*'
+                      r'"ingest-summary"|"tool"\s*:\s*\{[^}]*\}\s*,\s*"sources")')
 
 
 @dataclass(frozen=True)
@@ -43,6 +46,7 @@ class SourceOptions:
     max_samples: int = 3
     pgss_dsn: str | None = None  # also read pg_stat_statements live from this server
     progress: Callable[[int], None] | None = field(default=None, compare=False)
+    jobs: int | None = 1  # processes reading logs (None: one per core); see `summarize`
 
     def __post_init__(self) -> None:
         if self.log_format is not None and self.log_format not in LOG_FORMATS:
@@ -63,6 +67,7 @@ def read_sources(paths: Iterable[str], options: SourceOptions | None = None,
     aggregator = Aggregator(options.max_samples)
     for name in expand(paths):
         with Source(name, options.progress) as source:
+            aggregator.begin(source.display)
             yield from _read_one(source, options, aggregator)
             if source.error is not None:
                 yield Skipped(source.display, source.error[0], detail=source.error[1])
@@ -84,8 +89,8 @@ def _pgss() -> Any:
 
 
 def sniff(source: Source, options: SourceOptions) -> tuple[str, Prefix | None]:
-    """What a source holds: ('sql' | 'stderr' | 'csvlog' | 'jsonlog' | 'pgss' | 'binary' |
-    'unknown', the stderr prefix)."""
+    """What a source holds: ('sql' | 'stderr' | 'csvlog' | 'jsonlog' | 'pgss' | 'summary' |
+    'binary' | 'unknown', the stderr prefix)."""
     head = source.head
     plain = source.display.lower().removesuffix(".gz").removesuffix(".bz2").removesuffix(".xz")
     if options.log_format is None and plain.endswith(".sql"):
@@ -94,6 +99,8 @@ def sniff(source: Source, options: SourceOptions) -> tuple[str, Prefix | None]:
     if len(head) >= HEAD_BYTES and "\n" in text:
         text = text.rsplit("\n", 1)[0]  # the last line may be cut
     lines = [line for line in text.split("\n")[:200] if line.strip()]
+    if _SUMMARY.match(text):  # unambiguous, whatever --log-format says about logs
+        return "summary", None
     if options.log_format == "stderr":
         prefix = _prefix(lines, options)
         if prefix is None:
@@ -155,7 +162,19 @@ def _read_one(source: Source, options: SourceOptions, aggregator: Aggregator,
         yield from read_csvlog(source, name, aggregator, filters)  # type: ignore[arg-type]
     elif kind == "jsonlog":
         yield from read_jsonlog(source, name, aggregator, filters)  # type: ignore[arg-type]
-    elif kind == "sql":
+    elif kind == "summary":
+        raise SourceError(f"{name}: an ingest summary (JSON) is read by indexadvisor ingest "
+                          "and advise, not as a statement stream",
+                          hint="load it with indexadvisor.ingest.summary_json.load_summary")
+    else:
+        yield from read_other(source, kind, options)
+
+
+def read_other(source: Source, kind: str, options: SourceOptions,
+               ) -> Iterator[Statement | Skipped]:
+    """A source that is not a log: SQL, a pg_stat_statements export, or not a source."""
+    name = source.display
+    if kind == "sql":
         if source.name != "-" and source.compression is None:
             yield from read_sql_paths([source.name])
             return
@@ -196,6 +215,7 @@ def read_logs_text(text: str, name: str = "<text>", options: SourceOptions | Non
 
     options = options or SourceOptions()
     aggregator = Aggregator(options.max_samples)
+    aggregator.begin(name)
     out = list(_read_one(_Text(), options, aggregator))
     out.extend(aggregator.drain())
     return out

@@ -15,7 +15,7 @@ from .advice import (
     WriteOverhead,
 )
 from .candidate import Candidate
-from .config import AdvisorConfig, format_size, parse_size
+from .config import AdvisorConfig, format_size, parse_duration, parse_size
 from .cost import Cost, CostedQuery, CostModel, is_relevant
 from .drops import DropCandidate, DropMethod, DropReason, DropVerdict, QueryChange, Verdict
 from .errors import AdvisorError
@@ -85,6 +85,7 @@ __all__ = [
     "is_expression",
     "is_relevant",
     "key_sql",
+    "parse_duration",
     "parse_size",
     "quote_ident",
     "short",

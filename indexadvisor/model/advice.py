@@ -132,6 +132,10 @@ class Counters:
     cache_requests: int
     cache_hits: int
     elapsed_s: float
+    derived: int = 0  # cost look-ups answered by derivation (a plan that left candidates unused)
+    by_stage: tuple[tuple[str, int], ...] = ()  # EXPLAINs per pipeline stage
+    sessions: int = 1  # HypoPG sessions that costed in parallel
+    timed_out: bool = False  # the search stopped at the time limit
 
 
 @dataclass(frozen=True)

@@ -86,6 +86,16 @@ class Candidate:
                 raise ValueError(f"key orders {self.order!r} do not fit keys {self.columns!r}")
             if not any(self.order):
                 object.__setattr__(self, "order", ())
+        # Candidates are hashed millions of times (cost-cache keys are sets of them): once.
+        object.__setattr__(self, "_hash", hash(self._order()))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined]
+
+    @property
+    def lead(self) -> tuple[TableName, str]:
+        """(table, first key): what `is_relevant` looks for among a query's uses."""
+        return (self.table, self.columns[0])
 
     def _order(self) -> tuple[TableName, tuple[str, ...], tuple[str, ...], str, str,
                               tuple[str, ...]]:

@@ -34,6 +34,29 @@ def parse_size(text: str | int) -> int:
     return int(float(match.group(1)) * _UNITS[unit])
 
 
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|sec|m|min|h)?\s*$", re.IGNORECASE)
+_SECONDS = {None: 1.0, "ms": 0.001, "s": 1.0, "sec": 1.0, "m": 60.0, "min": 60.0, "h": 3600.0}
+
+
+def parse_duration(text: str | float) -> float | None:
+    """Seconds from ``60s``, ``1.5m``, ``500ms``, ``90``; ``0``, ``none`` and ``off`` mean no
+    limit (None).
+
+    >>> parse_duration("60s"), parse_duration("1.5m"), parse_duration("off"), parse_duration(5)
+    (60.0, 90.0, None, 5.0)
+    """
+    if isinstance(text, int | float):
+        return float(text) if text > 0 else None
+    if text.strip().lower() in ("none", "off", "no"):
+        return None
+    match = _DURATION.match(text)
+    if not match:
+        raise ConfigError(f"invalid duration {text!r}", hint="use e.g. 60s, 2m, 500ms or 0 for "
+                          "no limit")
+    seconds = float(match.group(1)) * _SECONDS[(match.group(2) or "").lower() or None]
+    return seconds if seconds > 0 else None
+
+
 def format_size(n: float) -> str:
     """Human-readable binary size."""
     for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
@@ -67,6 +90,18 @@ class AdvisorConfig:
     # stops where none does, below the budget or without one. `fill_budget` turns it off.
     knee: float = 0.05
     fill_budget: bool = False
+    # Speed (pipeline/probe.py, explain/costs.py): rounds of probing each query for the
+    # candidates its planner picks (0: cost every relevant pair); HypoPG sessions costing in
+    # parallel; seconds the whole run may take before the search returns its best set so far
+    # (None: no limit).
+    probe_rounds: int = 3
+    jobs: int = 1
+    time_limit_s: float | None = None
+    # What-if shortcuts, on by default; off only to measure what each saves
+    # (benchmarks/scale): costs derived from plans that leave candidates unused
+    # (explain/costs.py), moves skipped by upper bounds from the probes' floors (greedy.py).
+    derive_costs: bool = True
+    bound_moves: bool = True
 
     def __post_init__(self) -> None:
         if self.max_width < 1:
@@ -80,6 +115,12 @@ class AdvisorConfig:
         if self.knee < 0:
             raise ConfigError("knee must not be negative", hint="0 or --fill-budget turns the "
                               "knee rule off")
+        if self.probe_rounds < 0:
+            raise ConfigError("probe_rounds must not be negative")
+        if self.jobs < 1:
+            raise ConfigError("jobs must be at least 1")
+        if self.time_limit_s is not None and self.time_limit_s <= 0:
+            raise ConfigError("the time limit must be positive", hint="omit it for no limit")
         if not 0 <= self.min_gain < 1 or not 0 <= self.min_improvement < 1:
             raise ConfigError("min_gain and min_improvement are fractions in [0, 1)")
 

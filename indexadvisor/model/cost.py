@@ -24,6 +24,8 @@ class CostedQuery:
     param_count: int
     params: tuple[str | None, ...] | None
     leading: frozenset[tuple[TableName, str]]  # keys it filters, joins, sorts or groups on
+    # the tables (with their partition trees) whose indexes its plan can read; empty: unknown
+    scope: frozenset[TableName] = frozenset()
 
     @property
     def key(self) -> str:
@@ -42,7 +44,7 @@ def is_relevant(candidate: Candidate, leading: frozenset[tuple[TableName, str]])
     >>> is_relevant(Candidate(t, ("customer_id", "id")), frozenset({(t, "customer_id")}))
     True
     """
-    return (candidate.table, candidate.columns[0]) in leading
+    return candidate.lead in leading
 
 
 @dataclass(frozen=True)

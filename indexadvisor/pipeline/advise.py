@@ -8,8 +8,8 @@ Every query leaves with exactly one `Outcome` and a reason a DBA can act on (`ve
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -33,17 +33,25 @@ if TYPE_CHECKING:
     import psycopg
 
 
+#: Of a time limit, the share the search may use; the rest prices and explains what it chose.
+SEARCH_SHARE = 0.75
+
+
 def advise(workload: Workload, conn: psycopg.Connection,
            config: AdvisorConfig | None = None,
-           progress: Callable[[str], None] | None = None, *, sandbox: bool = False) -> Advice:
+           progress: Callable[[str], None] | None = None, *, sandbox: bool = False,
+           workers: Sequence[psycopg.Connection] = ()) -> Advice:
     """Run the whole advisor on `workload` against the database behind `conn`.
 
     `conn` must be a connection from `indexadvisor.db.connect.connect` (read-only, guarded);
     nothing is written to the database. `progress` is told the stage being worked on.
     `sandbox=True` only when `conn` is a throwaway database we created: drop advice may then
-    simulate a DROP INDEX in a rolled-back transaction there.
+    simulate a DROP INDEX in a rolled-back transaction there. `workers` are more guarded
+    connections (to the same database, or to its read replicas): each gets its own HypoPG
+    session and what-if EXPLAINs are spread over all of them.
     """
-    with advice_run(workload, conn, config, progress, sandbox=sandbox) as run:
+    with advice_run(workload, conn, config, progress, sandbox=sandbox,
+                    workers=workers) as run:
         return run.advice()
 
 
@@ -51,7 +59,8 @@ def advise(workload: Workload, conn: psycopg.Connection,
 def advice_run(workload: Workload, conn: psycopg.Connection,
                config: AdvisorConfig | None = None,
                progress: Callable[[str], None] | None = None, *,
-               sandbox: bool = False) -> Iterator[AdviceRun]:
+               sandbox: bool = False,
+               workers: Sequence[psycopg.Connection] = ()) -> Iterator[AdviceRun]:
     """The stages up to the candidate pool, done once, with the HypoPG session kept open, so
     the choice can run again without some candidates (`AdviceRun.advice`): what validation
     does after an index turned out slower for real. Arguments as for `advise`."""
@@ -64,13 +73,18 @@ def advice_run(workload: Workload, conn: psycopg.Connection,
     say(f"analyzing {len(workload.queries)} queries")
     analyzed = analyze_workload(workload, catalog)
     proposals = propose(analyzed, catalog, config)
-    with HypoSession(conn, catalog) as session:
-        costs = CachedCosts(session)
+    with ExitStack() as stack:
+        session = stack.enter_context(HypoSession(conn, catalog))
+        helpers = [stack.enter_context(HypoSession(worker, catalog)) for worker in workers]
+        costs = CachedCosts(session, workers=helpers, derive=config.derive_costs)
+        stack.callback(costs.close)
         proposals = refuse(proposals, session)
         say(f"costing {len(analyzed.reads)} queries without new indexes")
+        costs.stage = "baseline"
         baseline = cost_baseline(analyzed, costs)
         proposals = beside_existing(proposals, baseline, costs, catalog)
         say(f"sizing {len(proposals.candidates)} candidate indexes")
+        costs.stage = "sizes"
         pool = build_pool(proposals, baseline, catalog, session, config, workload,
                           sandbox=sandbox)
         yield AdviceRun(workload, config, catalog, analyzed, proposals, baseline, pool, costs,
@@ -116,8 +130,11 @@ class AdviceRun:
                                                   if c not in excluded))
         notes = notes or {}
         self.say(f"selecting among {len(pool.candidates)} candidates ({config.algorithm})")
-        choice = choose(baseline, pool, costs, catalog, config)
+        deadline = (None if config.time_limit_s is None
+                    else self.started + SEARCH_SHARE * config.time_limit_s)
+        choice = choose(baseline, pool, costs, catalog, config, deadline=deadline)
         self.say("pricing index drops")
+        costs.stage = "drops"
         drops = advise_drops(costs, catalog, [item.costed for item in baseline.reads],
                              [r.candidate for r in choice.recommendations],
                              sandbox=self.sandbox,
@@ -154,7 +171,9 @@ class AdviceRun:
             bounds=choice.bounds,
             selection_stop=chosen.stop_reason,
             counters=Counters(costs.explain_calls, costs.requests, costs.hits,
-                              time.perf_counter() - self.started),
+                              time.perf_counter() - self.started, costs.derived,
+                              tuple(sorted(costs.by_stage.items())), len(costs.sessions),
+                              chosen.timed_out),
             steps=chosen.steps,
             drops=drops,
             not_costed=not_costed,

@@ -109,7 +109,8 @@ def analyze_query(query: Query, schema: SchemaMap, catalog: Catalog | None = Non
                              catalog_stats(catalog))
         params = binding.params
     leading = _leading(analysis, catalog)
-    costed = CostedQuery(query, query.text, parsed.param_count, params, leading)
+    costed = CostedQuery(query, query.text, parsed.param_count, params, leading,
+                         _scope(analysis, catalog))
     item = Item(query, analysis, costed, parsed.kind, binding)
     if parsed.kind == "insert" and not leading:
         return Problem(Outcome.NOT_ADVISED,
@@ -138,6 +139,14 @@ def _leading(analysis: Analysis, catalog: Catalog | None) -> frozenset[tuple[Tab
     for table, column in keys:
         out |= {(relative, column) for relative in catalog.family(table)}
     return frozenset(out)
+
+
+def _scope(analysis: Analysis, catalog: Catalog | None) -> frozenset[TableName]:
+    """The tables whose indexes the query's plan can read: those it reads, with their
+    partition trees (a what-if session leaves other tables' hypothetical indexes alone)."""
+    if catalog is None:
+        return frozenset(analysis.tables)
+    return frozenset(relative for table in analysis.tables for relative in catalog.family(table))
 
 
 def without_values(item: Item, note: str) -> Item:

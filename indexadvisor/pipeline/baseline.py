@@ -31,6 +31,7 @@ class Baseline:
 
 def cost_baseline(analyzed: Analyzed, costs: CachedCosts) -> Baseline:
     """Settle each statement's parameter values, then cost reads and writes as they are."""
+    costs.prefetch((item.costed, ()) for item in [*analyzed.reads, *analyzed.writes])
     settled = _settle_values([*analyzed.reads, *analyzed.writes], costs)
     reads = [settled[item.key] for item in analyzed.reads]
     writes = [settled[item.key] for item in analyzed.writes]

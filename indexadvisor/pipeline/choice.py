@@ -10,6 +10,7 @@ indexes says.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
@@ -26,14 +27,20 @@ from ..model import (
     Rival,
     SelectionStep,
     format_size,
-    is_relevant,
 )
 from ..model.errors import ConfigError
-from ..selection import ALGORITHMS, Limits, Selection
+from ..selection import ALGORITHMS, Limits, SearchSpace, Selection
 from ..selection.knee import Knee
 from ..selection.merge import covering_groups, merge_covering, union_of
+from ..selection.refine import Narrow
+from ..selection.space import by_leading_key
 from .baseline import Baseline
 from .pool import Pool, extend_pool
+from .probe import probe
+
+# With a time limit, probing rounds after the first stop once they have taken this share of
+# the time left, which goes to the search instead.
+PROBE_SHARE = 0.4
 
 
 @dataclass(frozen=True)
@@ -55,26 +62,43 @@ def check_algorithm(config: AdvisorConfig) -> None:
 
 
 def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
-           config: AdvisorConfig) -> Choice:
-    """Run the selection and price what it chose."""
+           config: AdvisorConfig, *, deadline: float | None = None) -> Choice:
+    """Run the selection and price what it chose. Past `deadline` (time.perf_counter()) the
+    search stops adding and the best set so far is priced."""
     queries = [item.costed for item in baseline.reads]
     candidates = list(pool.candidates)
     write_cost = pool.write_cost
-    best = {q.key: costs.cost(q, candidates).cost for q in queries}
-    weight = {q.key: q.weight for q in queries}
-    no_index = sum(weight[k] * baseline.base[k] for k in weight)
     knee = None if config.fill_budget or config.knee <= 0 else Knee(
         config.knee, data_bytes(baseline, catalog))
-    limits = Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost, knee)
-    selection = ALGORITHMS[config.algorithm](queries, candidates, pool.sizes, costs, limits)
+    limits = Limits(config.budget_bytes, config.max_indexes, config.min_gain, write_cost, knee,
+                    deadline)
+    costs.stage = "probe"
+    probe_end = limits.round_end(PROBE_SHARE)
+    space = probe(queries, candidates, costs, baseline.base, rounds=config.probe_rounds,
+                  out_of_time=lambda: probe_end is not None and time.perf_counter() > probe_end)
+    best = {q.key: space.floor[q.key] if q.key in space.floor
+            else costs.cost(q, candidates).cost for q in queries}
+    weight = {q.key: q.weight for q in queries}
+    no_index = sum(weight[k] * baseline.base[k] for k in weight)
+    costs.stage = "search"
+    search_space = space if config.probe_rounds > 0 else SearchSpace.build(
+        queries, candidates, floor=space.floor)
+    if not config.bound_moves:
+        search_space = replace(search_space, floor={})
+    selection = ALGORITHMS[config.algorithm](
+        queries, candidates, pool.sizes, costs, limits, search_space)
     all_bytes = sum(pool.sizes.values())
+    costs.stage = "merge"
     selection, pool = _merge(selection, queries, costs, pool, catalog, limits)
+    costs.stage = "final"
+    costs.prefetch(((q, selection.chosen) for q in queries), exact=True)
     final = {q.key: costs.exact(q, selection.chosen) for q in queries}
     # the planner is not monotone: the best of every candidate is no worse than the choice
     best = {k: min(cost, final[k].cost) for k, cost in best.items()}
     hashed = clashing(selection.chosen, catalog)
+    costs.stage = "recommend"
     recommendations = _recommend(selection, queries, costs, pool, catalog, baseline.base,
-                                 hashed)
+                                 hashed, space)
     bounds = Bounds(
         no_index=no_index,
         all_candidates=sum(weight[k] * best[k] for k in weight),
@@ -108,7 +132,8 @@ def _merge(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCo
     if not groups:
         return selection, pool
     pool = extend_pool(pool, [union_of(g) for g in groups], catalog, costs.session)
-    cost = sum(q.weight * costs.cost(q, selection.chosen).cost for q in queries)
+    live = frozenset(selection.chosen)
+    cost = sum(q.weight * costs.cost(q, live).cost for q in queries)
     chosen, merges = merge_covering(selection.chosen, queries, costs, pool.sizes.__getitem__,
                                     lambda c: pool.write_cost.get(c, 0.0), limits.rate(cost))
     if not merges:
@@ -124,7 +149,8 @@ def _merge(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCo
         for gone in merge.replaced[1:]:
             now.remove(gone)
             steps.append(_placed(gone, None, 0.0, -pool.sizes[gone], now, queries, costs, pool))
-    final = {q.key: costs.cost(q, chosen).cost for q in queries}
+    live = frozenset(chosen)
+    final = {q.key: costs.cost(q, live).cost for q in queries}
     freed = sum(m.freed_bytes for m in merges)
     variants = sum(len(m.replaced) for m in merges)
     stop = (f"{selection.stop_reason}; then {variants} covering variants of one key merged "
@@ -136,25 +162,32 @@ def _merge(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCo
 def _placed(added: Candidate, replaced: Candidate | None, gain: float, extra: int,
             now: Sequence[Candidate], queries: Sequence[CostedQuery], costs: CachedCosts,
             pool: Pool) -> SelectionStep:
-    cost = sum(q.weight * costs.cost(q, now).cost for q in queries)
+    live = frozenset(now)
+    cost = sum(q.weight * costs.cost(q, live).cost for q in queries)
     return SelectionStep(added, replaced, gain, extra, cost, sum(pool.sizes[c] for c in now))
 
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCosts,
                pool: Pool, catalog: Catalog, base: Mapping[str, float],
-               hashed: frozenset[Candidate]) -> tuple[Recommendation, ...]:
+               hashed: frozenset[Candidate], space: SearchSpace) -> tuple[Recommendation, ...]:
     """Each chosen index with its marginal benefit: workload cost without it minus with it."""
     out = []
     chosen = list(selection.chosen)
+    index = by_leading_key(queries)
+
+    def relevant(cand: Candidate) -> list[CostedQuery]:
+        return index.get((cand.table, cand.columns[0]), [])
+
+    narrow = Narrow(chosen)
+    offered = Narrow(pool.candidates)  # rivals, by leading key
+    costs.prefetch((q, conf) for cand in chosen for q in relevant(cand)
+                   for conf in (narrow.of(q), narrow.of(q, cand)))
     for cand in chosen:
-        others = [c for c in chosen if c != cand]
         benefit = 0.0
         served = []
-        for q in queries:
-            if not is_relevant(cand, q.leading):
-                continue
-            with_it = costs.cost(q, chosen)
-            without = costs.cost(q, others)
+        for q in relevant(cand):
+            with_it = costs.cost(q, narrow.of(q))
+            without = costs.cost(q, narrow.of(q, cand))
             benefit += q.weight * (without.cost - with_it.cost)
             # A plan may not name the index (a generic plan whose partitions are all pruned
             # at executor startup shows no scan at all), so "serves" means: costs more
@@ -167,8 +200,8 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
             # to the cent, as the JSON keeps them: a saved report renders the same digits
             benefit=round(benefit, 2), write_overhead=round(pool.write_cost.get(cand, 0.0), 2),
             queries=tuple(sorted(served)), write_detail=pool.writes.get(cand),
-            rivals=_rivals(cand, chosen, [q for q in queries if q.key in served], costs, pool,
-                           base),
+            rivals=_rivals(cand, narrow, [q for q in relevant(cand) if q.key in served], costs,
+                           pool, offered, base, space),
         ))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
@@ -178,25 +211,33 @@ RIVALS_TRIED = 3  # rivals re-costed in a recommendation's place (the best by th
 RIVALS_KEPT = 2
 
 
-def _rivals(cand: Candidate, chosen: Sequence[Candidate], served: Sequence[CostedQuery],
-            costs: CachedCosts, pool: Pool, base: Mapping[str, float]) -> tuple[Rival, ...]:
+def _rivals(cand: Candidate, chosen: Narrow, served: Sequence[CostedQuery],
+            costs: CachedCosts, pool: Pool, offered: Narrow, base: Mapping[str, float],
+            space: SearchSpace) -> tuple[Rival, ...]:
     """The candidates left out that would have done most of `cand`'s job: each costed in its
     place (the rest of the chosen set kept) on the queries `cand` serves. Pre-ranked by what
-    each saves alone on those queries, which the selection's first pass costed already."""
-    others = [c for c in chosen if c != cand]
+    each saves alone on those queries, where the search costed that already (a candidate it
+    never costed alone could not compete)."""
     alone: list[tuple[float, Candidate]] = []
-    for rival in pool.candidates:
-        if rival in chosen:
+    keys = {q.key for q in served}
+    leads = {lead for q in served for lead in q.leading}
+    for rival in (r for lead in leads for r in offered.by_lead.get(lead, ())):
+        if rival in chosen.by_lead.get(rival.lead, ()):
             continue
-        mine = [q for q in served if is_relevant(rival, q.leading)]
+        mine = [q for q in space.relevant.get(rival, ()) if q.key in keys]
         if not mine:
             continue
-        saving = sum(q.weight * (base[q.key] - costs.cost(q, [rival]).cost) for q in mine)
+        known = [(q, costs.peek(q, [rival])) for q in mine]
+        if any(cost is None for _, cost in known):
+            continue
+        saving = sum(q.weight * (base[q.key] - cost.cost) for q, cost in known
+                     if cost is not None)
         if saving > 0:
             alone.append((saving, rival))
     out = []
     for _, rival in sorted(alone, key=lambda t: (-t[0], t[1]))[:RIVALS_TRIED]:
-        benefit = sum(q.weight * (costs.cost(q, others).cost - costs.cost(q, [*others, rival]).cost)
+        benefit = sum(q.weight * (costs.cost(q, chosen.of(q, cand)).cost
+                                  - costs.cost(q, chosen.of(q, cand, rival)).cost)
                       for q in served)
         out.append(Rival(rival, benefit, pool.sizes[rival], pool.write_cost.get(rival, 0.0)))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate))[:RIVALS_KEPT])

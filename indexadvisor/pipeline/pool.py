@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import cached_property
 
 from ..candidates.sizes import candidate_btree_size
 from ..catalog import Catalog
@@ -26,7 +27,7 @@ class Pool:
     writes: Mapping[Candidate, WriteOverhead]  # maintenance cost, by cause
     loads: tuple[WriteLoad, ...]  # the write load it was priced with
 
-    @property
+    @cached_property
     def write_cost(self) -> dict[Candidate, float]:
         return {c: detail.total for c, detail in self.writes.items()}
 
@@ -35,8 +36,8 @@ def build_pool(proposals: Proposals, baseline: Baseline, catalog: Catalog,
                session: HypoSession, config: AdvisorConfig, workload: Workload, *,
                sandbox: bool) -> Pool:
     """Relevant candidates, sized (our btree model, else HypoPG's estimate) and priced."""
-    candidates = [c for c in proposals.candidates
-                  if any(is_relevant(c, item.costed.leading) for item in baseline.reads)]
+    leads = frozenset(lead for item in baseline.reads for lead in item.costed.leading)
+    candidates = [c for c in proposals.candidates if is_relevant(c, leads)]
     sizes = {c: candidate_btree_size(c, catalog, proposals.fractions.get(c, 1.0))
              or session.size(c) for c in candidates}
     loads = list(baseline.loads)

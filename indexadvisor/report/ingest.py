@@ -1,24 +1,25 @@
 """The report of `indexadvisor ingest`: the workload summary a log analyser gives.
 
 JSON is versioned (`INGEST_SCHEMA_VERSION`, documented in docs/ingest.md): keys are only added
-within a version. Groups are sorted by total time, then calls, then fingerprint.
+within a version. Groups are sorted by total time, then calls, then fingerprint. What a merge of
+summaries needs beyond the report (positions, exact times, every skip example kept) comes as
+plain data (`merge`, made by `ingest.summary_json.merge_fields`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
-from typing import Any
-
-from rich.console import Console, Group
-from rich.panel import Panel
-from rich.table import Table
-from rich.text import Text
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from .._version import __version__
 from ..model import Query, Workload, short
 
-INGEST_SCHEMA_VERSION = 1
+if TYPE_CHECKING:
+    from rich.console import Console
+
+INGEST_SCHEMA_VERSION = 2
+INGEST_KIND = "ingest-summary"
 EXAMPLES_PER_REASON = 5
 
 
@@ -32,8 +33,11 @@ def ranked(workload: Workload) -> list[Query]:
                   key=lambda q: (-(q.total_time_ms or 0.0), -q.calls, q.fingerprint))
 
 
-def ingest_to_dict(workload: Workload, sources: Sequence[str]) -> dict[str, Any]:
-    """The summary as plain data, in the documented shape."""
+def ingest_to_dict(workload: Workload, sources: Sequence[str],
+                   merge: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """The summary as plain data, in the documented shape (with `merge`: mergeable)."""
+    merge = merge or {}
+    extra: Mapping[str, Any] = merge.get("groups", {})
     examples: dict[str, list[dict[str, str]]] = {}
     for s in workload.skipped:
         bucket = examples.setdefault(s.category, [])
@@ -43,6 +47,8 @@ def ingest_to_dict(workload: Workload, sources: Sequence[str]) -> dict[str, Any]
     groups = []
     for q in ranked(workload):
         sample = q.samples[0] if q.samples else None
+        more = dict(extra.get(q.fingerprint, {}))
+        more_samples = more.pop("samples", [{} for _ in q.samples])
         groups.append({
             "fingerprint": q.fingerprint,
             "relations": list(q.relations),
@@ -58,13 +64,16 @@ def ingest_to_dict(workload: Workload, sources: Sequence[str]) -> dict[str, Any]
             "source": q.source,
             "params": list(sample.params) if sample else [],
             "plan": sample.plan if sample else None,
-            "samples": [{"text": s.text, "source": s.source, "params": list(s.params)}
-                        for s in q.samples],
+            "samples": [{"text": s.text, "source": s.source, "params": list(s.params), **m}
+                        for s, m in zip(q.samples, more_samples, strict=True)],
+            **more,
         })
     return {
         "schema_version": INGEST_SCHEMA_VERSION,
+        "kind": INGEST_KIND,
         "tool": {"name": "indexadvisor", "version": __version__},
         "sources": list(sources),
+        **{k: merge[k] for k in ("files", "filters", "max_samples") if k in merge},
         "statements": workload.statements,
         "fingerprints": len(workload.queries),
         "total_time_ms": _ms(sum(q.total_time_ms or 0.0 for q in workload.queries)),
@@ -72,13 +81,17 @@ def ingest_to_dict(workload: Workload, sources: Sequence[str]) -> dict[str, Any]
             "total": sum(counts.values()),
             "by_reason": counts,
             "examples": [e for reason in sorted(examples) for e in examples[reason]],
+            **({"kept": merge["kept"]} if "kept" in merge else {}),
         },
         "groups": groups,
     }
 
 
-def render_ingest_json(workload: Workload, sources: Sequence[str]) -> str:
-    return json.dumps(ingest_to_dict(workload, sources), indent=2, ensure_ascii=False) + "\n"
+def render_ingest_json(workload: Workload, sources: Sequence[str],
+                       merge: Mapping[str, Any] | None = None) -> str:
+    """The JSON document (see `ingest_to_dict`)."""
+    return json.dumps(ingest_to_dict(workload, sources, merge), indent=2,
+                      ensure_ascii=False) + "\n"
 
 
 
@@ -88,6 +101,11 @@ def _num(x: float | None, digits: int = 2) -> str:
 
 def render_ingest_table(workload: Workload, console: Console, limit: int = 30) -> None:
     """Top statements by total time, with calls, mean, max and a sample; then the skips."""
+    from rich.console import Group  # (imported here: JSON output needs none of rich)
+    from rich.panel import Panel
+    from rich.table import Table
+    from rich.text import Text
+
     total = sum(q.total_time_ms or 0.0 for q in workload.queries)
     skipped = sum(n for _, n in workload.skipped_counts)
     seen = [q.first_seen for q in workload.queries if q.first_seen] + \

@@ -12,23 +12,43 @@ A budget is a ceiling, not a target: a move must also earn its bytes against the
 workload, its gain per byte at least `Limits.rate` of what the workload costs at that point
 (the knee rule, `knee`). The search takes moves in falling gain per byte, so the first move
 below that rate ends it: the knee of the cost-vs-bytes curve, where more bytes buy little.
-Pruning keeps an index only while
-it still earns its bytes beside the others, swaps pay for the bytes they add, and covering
-variants of one key are merged afterwards where the bytes saved were not earning their keep
-(`merge`).
+Pruning keeps an index only while it still earns its bytes beside the others, swaps pay for
+the bytes they add (`refine`), and covering variants of one key are merged afterwards where
+the bytes saved were not earning their keep (`merge`).
+
+What keeps it fast (`SearchSpace`):
+- a move is costed only against the queries whose probes used the candidate;
+- with a floor under each query's cost, a move's gain is bounded by what its queries can
+  still lose: candidates start in that order and one whose bound cannot beat the best move
+  found is never costed (lazy evaluation, as in CELF, from a real bound instead of infinity);
+- the cost look-ups a step is about to make are handed to `prefetch` first, which a cost
+  model with several database sessions answers in parallel; decisions stay the same.
+It is anytime: past `Limits.deadline` it adds nothing more and returns the best set so far.
 """
 
 from __future__ import annotations
 
+import heapq
 import math
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import overload
 
-from ..model import Candidate, CostedQuery, CostModel, SelectionStep, is_relevant
-from .knee import Knee
+from ..model import Candidate, CostedQuery, CostModel, SelectionStep, TableName
+from .limits import Limits
+from .refine import SWAP_POOL, Curve, Narrow, Tally, prune, swap
+from .space import SearchSpace
 
-SWAP_POOL = 12  # candidates left out that a swap may bring in: the best by gain per byte
-SWAP_ROUNDS = 4
+# Moves costed ahead at once with parallel sessions: candidates in the order the search will
+# weigh them, until there are this many look-ups per session (few: what the search does not
+# reach is wasted work).
+PREFETCH_PER_SESSION = 8
+# With a time limit, one round may take this share of the time left: past it the best move
+# weighed so far is made (the candidates are weighed best bound first), so a short limit
+# still returns the indexes that pay most, not nothing.
+ROUND_SHARE = 0.25
+TIME_LIMIT_STOP = "time limit reached: the best set found so far"
 
 
 @dataclass(frozen=True)
@@ -40,257 +60,342 @@ class Selection:
     costs: Mapping[str, float]  # query key -> cost under `chosen`
     stop_reason: str
     rejected_write: frozenset[Candidate] = frozenset()  # reads gain, writes lose more
-
-
-@dataclass(frozen=True)
-class Limits:
-    budget_bytes: int | None = None
-    max_indexes: int | None = None
-    min_gain: float = 0.01  # fraction of the affected queries' current weighted cost
-    write_cost: Mapping[Candidate, float] | None = None  # weighted maintenance cost per index
-    knee: Knee | None = None  # what a byte of index must earn; None fills the budget
-
-    def rate(self, workload_cost: float) -> float:
-        """The least net gain (calls-weighted planner units) a byte of index must buy while
-        the workload costs `workload_cost`; 0 without a knee."""
-        return self.knee.rate(workload_cost) if self.knee is not None else 0.0
+    timed_out: bool = False
 
 
 def greedy(queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
-           sizes: Mapping[Candidate, int], costs: CostModel, limits: Limits) -> Selection:
+           sizes: Mapping[Candidate, int], costs: CostModel, limits: Limits,
+           space: SearchSpace | None = None) -> Selection:
     """Pick indexes step by step; every query's cost comes from `costs` (the planner).
 
     Lazy evaluation (as in CELF): a move's gain per byte rarely grows as indexes are chosen,
-    so each step re-costs candidates in order of their last known ratio and stops as soon as
-    the best fresh ratio beats every stale one. The exception is widening: choosing an index
-    turns every candidate it is a prefix of into a cheaper move, so those are re-costed.
+    so each step re-costs candidates in order of their last known ratio (at first: their
+    upper bound) and stops as soon as the best fresh ratio beats every stale one. The
+    exception is widening: choosing an index turns every candidate it is a prefix of into a
+    cheaper move, so those are re-costed.
     """
-    write = limits.write_cost or {}
-    affects = {c: [q for q in queries if is_relevant(c, q.leading)] for c in candidates}
-    chosen: list[Candidate] = []
-    current = {q.key: costs.cost(q, ()).cost for q in queries}
-    used_bytes = 0
-    steps: list[SelectionStep] = []
-    write_losers: set[Candidate] = set()
-    stale: dict[Candidate, float] = {c: math.inf for c in candidates if affects[c]}
-    blocked: set[Candidate] = set()  # would gain, but over the budget or the count
-    paid: dict[Candidate, float] = {}  # last gain per byte of every move that paid
-    below: dict[Candidate, float] = {}  # moves that pay, but not for their bytes
-    stop = "no candidate left"
+    space = space or SearchSpace.build(queries, candidates)
+    search = _Search(queries, candidates, sizes, costs, limits, space)
+    return search.run()
 
-    def move(cand: Candidate) -> tuple[float, Candidate | None, int] | None:
+
+class _Search:
+    def __init__(self, queries: Sequence[CostedQuery], candidates: Sequence[Candidate],
+                 sizes: Mapping[Candidate, int], costs: CostModel, limits: Limits,
+                 space: SearchSpace) -> None:
+        self.queries, self.sizes, self.costs, self.limits = queries, sizes, costs, limits
+        self.write = limits.write_cost or {}
+        self.evaluated = {c: space.evaluated.get(c, ()) for c in candidates}
+        self.relevant = {c: space.relevant.get(c, ()) for c in candidates}
+        self.floor = space.floor
+        self.prefetch: Callable[..., None] | None = getattr(costs, "prefetch", None)
+        self.parallel = int(getattr(costs, "parallelism", 1))
+        if self.parallel < 2:
+            self.prefetch = None
+        if self.prefetch is not None:
+            self.prefetch((q, ()) for q in queries)
+        self.current = {q.key: costs.cost(q, ()).cost for q in queries}
+        self.tally = Tally(queries, costs, self.current)
+        self.chosen: list[Candidate] = []
+        self.narrow = Narrow(())  # the chosen ones by leading key
+        self.by_lead: dict[tuple[TableName, str], list[Candidate]] = {}
+        for cand in candidates:
+            self.by_lead.setdefault(cand.lead, []).append(cand)
+        self.used_bytes = 0
+        self.write_losers: set[Candidate] = set()
+        self.stale = _Stale()
+        for cand in candidates:
+            if self.evaluated[cand]:
+                self.stale[cand] = self.bound(cand)
+        self.blocked: set[Candidate] = set()  # would gain, but over the budget or the count
+        self.history: dict[Candidate, list[tuple[frozenset[Candidate], float]]] = {}
+        self.paid: dict[Candidate, float] = {}  # last gain per byte of every move that paid
+        self.steps: list[SelectionStep] = []
+        self.timed_out = False
+        self.rushed = 0  # rounds cut short by the deadline (`ROUND_SHARE`)
+
+    # -- moves -----------------------------------------------------------------------------
+    def replaced(self, cand: Candidate) -> Candidate | None:
+        """The chosen index `cand` widens (a prefix of it has its leading key), if any."""
+        return next((old for old in self.narrow.by_lead.get(cand.lead, ())
+                     if old.is_prefix_of(cand)), None)
+
+    def bound(self, cand: Candidate) -> float:
+        """An upper bound of the move's net gain per byte now: each query it is costed
+        against can at best fall to its floor (infinite without floors)."""
+        if not self.floor:
+            return math.inf
+        room = 0.0
+        for q in self.evaluated[cand]:
+            floor = self.floor.get(q.key)
+            if floor is None:
+                return math.inf
+            room += q.weight * max(0.0, self.current[q.key] - floor)
+        if room <= 0:
+            return -math.inf
+        replaced = self.replaced(cand)
+        extra = self.sizes[cand] - (self.sizes[replaced] if replaced else 0)
+        net = room - self.write.get(cand, 0.0) + (self.write.get(replaced, 0.0)
+                                                  if replaced else 0.0)
+        if net <= 0:  # even at its best it would not pay for its writes: cost it once,
+            return 0.0  # at the end, to say so (`_write_verdicts`)
+        return net / max(extra, 8192)
+
+    def move(self, cand: Candidate) -> tuple[float, Candidate | None, int] | None:
         """(net gain, replaced, extra bytes) of adding or widening into `cand`, if it pays."""
-        replaced = next((old for old in chosen if old.is_prefix_of(cand)), None)
-        extra = sizes[cand] - (sizes[replaced] if replaced else 0)
-        configuration = [c for c in chosen if c != replaced] + [cand]
+        replaced = self.replaced(cand)
+        extra = self.sizes[cand] - (self.sizes[replaced] if replaced else 0)
         gain = touched = 0.0
-        for q in affects[cand]:  # a widened index has the same leading column
-            before = current[q.key]
-            after = costs.cost(q, configuration).cost
+        for q in self.evaluated[cand]:  # a widened index has the same leading column
+            before = self.current[q.key]
+            after = self.costs.cost(q, self.narrow.of(q, replaced, cand)).cost
             gain += q.weight * (before - after)
             if after != before:  # the threshold is relative to what the move changes
                 touched += q.weight * before
         read_gain = gain
-        gain -= write.get(cand, 0.0) - (write.get(replaced, 0.0) if replaced else 0.0)
-        if gain <= limits.min_gain * touched or gain <= 0:
-            if read_gain > limits.min_gain * touched and read_gain > 0:
-                write_losers.add(cand)
+        if replaced is None:  # what adding `cand` to this set gains: a bound for swaps
+            self.history.setdefault(cand, []).append((frozenset(self.chosen), read_gain))
+        gain -= self.write.get(cand, 0.0) - (self.write.get(replaced, 0.0) if replaced else 0.0)
+        if gain <= self.limits.min_gain * touched or gain <= 0:
+            if read_gain > self.limits.min_gain * touched and read_gain > 0:
+                self.write_losers.add(cand)
             return None
         return gain, replaced, extra
 
-    while True:
-        allow_add = limits.max_indexes is None or len(chosen) < limits.max_indexes
-        now = sum(q.weight * current[q.key] for q in queries)
+    def _prefetch_from(self, order: Sequence[Candidate], start: int, beat: float) -> int:
+        """Cost ahead the moves the search is about to weigh, from `start` in `order`, until
+        every session has a few look-ups; the position after the last one taken."""
+        assert self.prefetch is not None
+        want = PREFETCH_PER_SESSION * self.parallel
+        batch: list[Candidate] = []
+        n = start
+        while n < len(order) and (not batch or sum(len(self.evaluated[c]) for c in batch) < want):
+            cand = order[n]
+            if self.stale[cand] == -math.inf or self.stale[cand] <= beat:
+                break
+            batch.append(cand)
+            n += 1
+        self.prefetch((q, self.narrow.of(q, self.replaced(c), c)) for c in batch
+                      for q in self.evaluated[c])
+        return max(n, start + 1)
+
+    # -- the search ------------------------------------------------------------------------
+    def run(self) -> Selection:
+        limits = self.limits
+        stop = "no candidate left"
+        while True:
+            if limits.out_of_time():
+                self.timed_out = True
+                stop = TIME_LIMIT_STOP
+                break
+            found = self.step()
+            self.order.restore()
+            if isinstance(found, str):
+                stop = found
+                break
+        steps = list(self.steps)
+        if not self.timed_out:
+            if hasattr(self.costs, "stage"):  # EXPLAINs are counted per stage
+                self.costs.stage = "refine"
+            steps += self.refine()
+            self.narrow = Narrow(self.chosen)  # pruned and swapped
+        self._write_verdicts()
+        chosen = frozenset(self.chosen)
+        final = {q.key: self.costs.cost(q, chosen).cost for q in self.queries}
+        if self.timed_out:
+            stop = (f"{TIME_LIMIT_STOP} ({len(self.chosen)} indexes; the search had more to "
+                    "weigh)")
+        return Selection(tuple(self.chosen), tuple(steps), final, stop,
+                         frozenset(self.write_losers - set(self.chosen)), self.timed_out)
+
+    def step(self) -> str | None:
+        """One round: pick the best move and make it, or say why the search stops."""
+        limits = self.limits
+        allow_add = limits.max_indexes is None or len(self.chosen) < limits.max_indexes
+        now = self.tally.total
         rate = limits.rate(now)
         best: tuple[float, float, Candidate, Candidate | None, int] | None = None
-        for cand in sorted(stale, key=lambda c: (-stale[c], c)):
-            if stale[cand] == -math.inf or (best is not None and stale[cand] <= best[0]):
+        order = self.order = _Order(self.stale)
+        fetched = 0
+        round_end = limits.round_end(ROUND_SHARE)
+        for n, cand in enumerate(order):
+            ratio_known = self.stale[cand]
+            if ratio_known == -math.inf or (best is not None and ratio_known <= best[0]):
                 break  # dead moves, or no stale bound can beat the best fresh move
-            if rate > 0 and stale[cand] < rate:
+            if rate > 0 and ratio_known < rate:
                 break  # no move left can earn its bytes
-            found = move(cand)
+            if best is not None and round_end is not None and time.perf_counter() > round_end:
+                self.rushed += 1  # anytime: the best move weighed so far, not the best of all
+                break
+            if limits.out_of_time():
+                self.timed_out = True
+                if best is not None:
+                    self._take(*best[1:])
+                return TIME_LIMIT_STOP
+            if self.prefetch is not None and n >= fetched:
+                fetched = self._prefetch_from(order, n, best[0] if best else -math.inf)
+            found = self.move(cand)
             if found is None:
-                stale[cand] = -math.inf
+                self.stale[cand] = -math.inf
                 continue
             gain, replaced, extra = found
             ratio = gain / max(extra, 8192)
-            stale[cand] = paid[cand] = ratio
+            self.stale[cand] = self.paid[cand] = ratio
             if ratio < rate:  # pays, but not for its bytes: below the knee
-                below[cand] = ratio
                 continue
             # Neither frees up later (bytes and count only grow) unless a widening appears.
             if replaced is None and not allow_add:
-                blocked.add(cand)
-                stale[cand] = -math.inf
+                self.blocked.add(cand)
+                self.stale[cand] = -math.inf
                 continue
-            if limits.budget_bytes is not None and used_bytes + extra > limits.budget_bytes:
-                blocked.add(cand)
-                stale[cand] = -math.inf
+            if (limits.budget_bytes is not None
+                    and self.used_bytes + extra > limits.budget_bytes):
+                self.blocked.add(cand)
+                self.stale[cand] = -math.inf
                 continue
             if best is None or (ratio, gain) > (best[0], best[1]):
                 best = (ratio, gain, cand, replaced, extra)
         if best is None:
-            if blocked - set(chosen):
-                stop = ("index count limit reached" if not allow_add else "storage budget reached")
-            else:
-                stop = _knee_stop(below, chosen, move, now, used_bytes, limits)
-            break
-        _, gain, cand, replaced, extra = best
+            if self.blocked - set(self.chosen):
+                return ("index count limit reached" if not allow_add
+                        else "storage budget reached")
+            return self._knee_stop(now)
+        self._take(*best[1:])
+        return None
+
+    def _take(self, gain: float, cand: Candidate, replaced: Candidate | None,
+              extra: int) -> None:
         if replaced is not None:
-            chosen.remove(replaced)
-        chosen.append(cand)
-        del stale[cand]
-        used_bytes += extra
-        for q in affects[cand]:
-            current[q.key] = costs.cost(q, chosen).cost
-        steps.append(SelectionStep(cand, replaced, gain, extra,
-                                   sum(q.weight * current[q.key] for q in queries), used_bytes))
-        for other in stale:  # widening moves just got cheaper
-            if cand.is_prefix_of(other):
-                stale[other] = math.inf
-                blocked.discard(other)
-    placed = _Curve(queries, costs, sizes, affects, current)
-    before = list(chosen)
-    pruned = _prune(chosen, affects, costs, write, limits, sizes, queries)
-    steps += placed.removals(before, pruned)
-    pool = sorted((c for c in paid if c not in chosen), key=lambda c: (-paid[c], c))
-    before = list(chosen)
-    swaps = _swap(chosen, pool[:SWAP_POOL], sizes, costs, affects, write, limits, queries)
-    if swaps:
-        steps += placed.swaps(before, swaps)
-        before = list(chosen)
-        pruned = _prune(chosen, affects, costs, write, limits, sizes, queries)
-        steps += placed.removals(before, pruned)
-    final = {q.key: costs.cost(q, chosen).cost for q in queries}
-    return Selection(tuple(chosen), tuple(steps), final, stop,
-                     frozenset(write_losers - set(chosen)))
+            self.chosen.remove(replaced)
+            self.narrow.remove(replaced)
+        self.chosen.append(cand)
+        self.narrow.add(cand)
+        del self.stale[cand]
+        self.used_bytes += extra
+        touched = self.relevant[cand]  # every query the index can change, probed or not
+        if self.prefetch is not None:
+            now = frozenset(self.chosen)
+            self.prefetch((q, now) for q in touched)
+        self.tally.move(self.narrow, touched)
+        self.current.update({q.key: self.tally.current[q.key] for q in touched})
+        self.steps.append(SelectionStep(cand, replaced, gain, extra, self.tally.total,
+                                        self.used_bytes))
+        for other in self.by_lead[cand.lead]:  # widening moves just got cheaper
+            if other in self.stale and cand.is_prefix_of(other):
+                self.stale[other] = self.bound(other)
+                self.blocked.discard(other)
 
+    def refine(self) -> list[SelectionStep]:
+        """Prune, swap, prune again: each move placed on the curve."""
+        limits = self.limits
+        curve = Curve(Tally(self.queries, self.costs, self.current), self.sizes,
+                      self.relevant)
+        steps: list[SelectionStep] = []
+        before = list(self.chosen)
+        pruned = prune(self.chosen, self.relevant, self.costs, self.write, limits, self.sizes,
+                       Tally(self.queries, self.costs, self.current), limits.out_of_time)
+        steps += curve.removals(before, pruned)
+        pool = sorted((c for c in self.paid if c not in self.chosen),
+                      key=lambda c: (-self.paid[c], c))
+        before = list(self.chosen)
+        swaps = swap(self.chosen, pool[:SWAP_POOL], self.sizes, self.costs, self.relevant,
+                     self.write, limits, Tally(self.queries, self.costs, curve.tally.current),
+                     limits.out_of_time, self.gain_bound)
+        if swaps:
+            steps += curve.swaps(before, swaps)
+            before = list(self.chosen)
+            pruned = prune(self.chosen, self.relevant, self.costs, self.write, limits,
+                           self.sizes, Tally(self.queries, self.costs, curve.tally.current),
+                           limits.out_of_time)
+            steps += curve.removals(before, pruned)
+        return steps
 
-def _knee_stop(below: Mapping[Candidate, float], chosen: Sequence[Candidate],
-               move: Callable[[Candidate], tuple[float, Candidate | None, int] | None],
-               now: float, used_bytes: int, limits: Limits) -> str:
-    """Why the search stopped when nothing else blocked it: the knee (the best move left
-    pays, but less than its bytes must earn; re-costed for the reason), or no gain at all."""
-    for cand in sorted(below, key=lambda c: (-below[c], c)):
-        found = None if cand in chosen else move(cand)
-        if found is not None:
+    def _knee_stop(self, now: float) -> str:
+        """Why the search stopped when nothing else blocked it: the knee (the best move left
+        pays, but less than its bytes must earn; re-costed for the reason), or no gain at all.
+        The best move left is found lazily: moves in the order of what they last earned or
+        of their bound, until none left can beat the best one costed."""
+        knee = self.limits.knee
+        if knee is None:
+            return "no remaining candidate gains enough"
+        best: tuple[float, Candidate, float, int] | None = None
+        for cand in sorted((c for c, r in self.stale.items() if r > 0 and c not in self.chosen),
+                           key=lambda c: (-self.stale[c], c)):
+            if (best is not None and self.stale[cand] <= best[0]) or self.limits.out_of_time():
+                break
+            found = self.move(cand)
+            if found is None:
+                continue
             gain, _, extra = found
-            assert limits.knee is not None  # `below` is only filled with a knee
-            return limits.knee.reason(cand, gain, extra, now, used_bytes, limits.budget_bytes)
-    return "no remaining candidate gains enough"
-
-
-class _Curve:
-    """Places the pruning and swap moves on the cost-vs-bytes curve: the workload cost kept
-    up to date for the queries a move touches only (configurations the search costed already:
-    cache hits, no EXPLAIN)."""
-
-    def __init__(self, queries: Sequence[CostedQuery], costs: CostModel,
-                 sizes: Mapping[Candidate, int], affects: Mapping[Candidate, list[CostedQuery]],
-                 current: Mapping[str, float]) -> None:
-        self.costs, self.sizes, self.affects = costs, sizes, affects
-        self.weights = {q.key: q.weight for q in queries}
-        self.current = dict(current)
-        self.total = sum(q.weight * self.current[q.key] for q in queries)
-
-    def _move(self, configuration: Sequence[Candidate], touched: Sequence[Candidate],
-              ) -> tuple[float, int]:
-        for q in {q.key: q for c in touched for q in self.affects[c]}.values():
-            cost = self.costs.cost(q, configuration).cost
-            self.total += self.weights[q.key] * (cost - self.current[q.key])
-            self.current[q.key] = cost
-        return self.total, sum(self.sizes[c] for c in configuration)
-
-    def removals(self, chosen: Sequence[Candidate],
-                 removed: Sequence[Candidate]) -> list[SelectionStep]:
-        out = []
-        left = list(chosen)
-        for cand in removed:
-            left.remove(cand)
-            out.append(SelectionStep(cand, None, 0.0, -self.sizes[cand],
-                                     *self._move(left, [cand])))
-        return out
-
-    def swaps(self, chosen: Sequence[Candidate],
-              moves: Sequence[SelectionStep]) -> list[SelectionStep]:
-        out = []
-        now = list(chosen)
-        for step in moves:
-            now = [step.added if c == step.replaced else c for c in now]
-            touched = [step.added] + ([step.replaced] if step.replaced is not None else [])
-            out.append(SelectionStep(step.added, step.replaced, step.gain, step.extra_bytes,
-                                     *self._move(now, touched)))
-        return out
-
-
-def _swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Candidate, int],
-          costs: CostModel, affects: Mapping[Candidate, list[CostedQuery]],
-          write: Mapping[Candidate, float], limits: Limits,
-          queries: Sequence[CostedQuery]) -> list[SelectionStep]:
-    """Local improvement after the greedy pass: replace one chosen index by one of the best
-    candidates left out (often one the budget blocked, or one whose worth only showed once
-    others were in), whenever the workload, net of write costs, gets cheaper within the
-    budget. Best swap per round, at most SWAP_ROUNDS rounds. Mutates `chosen`."""
-    steps: list[SelectionStep] = []
-    for _ in range(SWAP_ROUNDS):
-        used = sum(sizes[c] for c in chosen)
-        rate = limits.rate(_workload(queries, chosen, costs)) if limits.knee else 0.0
-        best: tuple[float, Candidate, Candidate] | None = None
-        for out in list(chosen):
-            others = [c for c in chosen if c != out]
-            for inn in pool:
-                if inn in chosen or (limits.budget_bytes is not None
-                                     and used - sizes[out] + sizes[inn] > limits.budget_bytes):
-                    continue
-                touched = {q.key: q for q in (*affects[out], *affects[inn])}.values()
-                before = sum(q.weight * costs.cost(q, chosen).cost for q in touched)
-                after = sum(q.weight * costs.cost(q, [*others, inn]).cost for q in touched)
-                delta = before - after - write.get(inn, 0.0) + write.get(out, 0.0)
-                delta -= rate * (sizes[inn] - sizes[out])  # the bytes' worth (the knee)
-                if delta > limits.min_gain * before and (best is None or delta > best[0]):
-                    best = (delta, out, inn)
+            ratio = gain / max(extra, 8192)
+            if best is None or ratio > best[0]:
+                best = (ratio, cand, gain, extra)
         if best is None:
-            break
-        delta, out, inn = best
-        chosen[chosen.index(out)] = inn
-        steps.append(SelectionStep(inn, out, delta, sizes[inn] - sizes[out]))
-    return steps
+            return "no remaining candidate gains enough"
+        _, cand, gain, extra = best
+        return knee.reason(cand, gain, extra, now, self.used_bytes, self.limits.budget_bytes)
+
+    def gain_bound(self, cand: Candidate, others: frozenset[Candidate]) -> float:
+        """An upper bound of what adding `cand` beside `others` gains: the least it gained
+        beside a subset of them when the search costed it (infinite if never)."""
+        return min((g for base, g in self.history.get(cand, ()) if base <= others),
+                   default=math.inf)
+
+    def _write_verdicts(self) -> None:
+        """Candidates never costed because not even their best could pay for their writes:
+        cost each once now, so the queries they were for can say so."""
+        for cand, ratio in list(self.stale.items()):
+            if ratio == 0.0 and cand not in self.chosen and cand not in self.paid:
+                self.move(cand)
 
 
-def _prune(chosen: list[Candidate], affects: Mapping[Candidate, list[CostedQuery]],
-           costs: CostModel, write: Mapping[Candidate, float], limits: Limits,
-           sizes: Mapping[Candidate, int], queries: Sequence[CostedQuery]) -> list[Candidate]:
-    """Drop, one at a time, chosen indexes that later picks made redundant: an index stays
-    only while the workload, with everything else chosen, still gains from it more than its
-    write cost and `min_gain` of what its queries cost, and (the knee rule) what its bytes
-    must earn. Returns the dropped ones."""
-    min_gain = limits.min_gain
-    dropped: list[Candidate] = []
-    while chosen:
-        rate = limits.rate(_workload(queries, chosen, costs)) if limits.knee else 0.0
-        worst: tuple[float, Candidate] | None = None
-        for cand in chosen:
-            others = [c for c in chosen if c != cand]
-            gain = touched = 0.0
-            for q in affects[cand]:
-                with_it = costs.cost(q, chosen).cost
-                without = costs.cost(q, others).cost
-                gain += q.weight * (without - with_it)
-                if without != with_it:
-                    touched += q.weight * without
-            net = gain - write.get(cand, 0.0)
-            worth = rate * sizes[cand]
-            if (net <= min_gain * touched or net < worth) and (worst is None
-                                                               or net - worth < worst[0]):
-                worst = (net - worth, cand)
-        if worst is None:
-            break
-        chosen.remove(worst[1])
-        dropped.append(worst[1])
-    return dropped
+class _Stale(dict[Candidate, float]):
+    """Each candidate's stale ratio (what it last earned per byte, or its bound), with a heap
+    of every value it was given: the best is found without sorting thousands every round
+    (old entries are skipped when read, `_Order`)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.heap: list[tuple[float, Candidate]] = []
+
+    def __setitem__(self, cand: Candidate, ratio: float) -> None:
+        super().__setitem__(cand, ratio)
+        heapq.heappush(self.heap, (-ratio, cand))
 
 
-def _workload(queries: Sequence[CostedQuery], chosen: Sequence[Candidate],
-              costs: CostModel) -> float:
-    """Calls-weighted cost of `queries` under `chosen` (cached configurations)."""
-    return sum(q.weight * costs.cost(q, chosen).cost for q in queries)
+class _Order(Sequence[Candidate]):
+    """The candidates by their stale ratio, best first, ties by candidate: read from the
+    heap as far as a round looks (a few of thousands), and put back after it (`restore`)."""
+
+    def __init__(self, stale: _Stale) -> None:
+        self._stale = stale
+        self._sorted: list[Candidate] = []
+        self._seen: set[Candidate] = set()
+
+    def __len__(self) -> int:
+        return len(self._stale)
+
+    @overload
+    def __getitem__(self, n: int) -> Candidate: ...
+    @overload
+    def __getitem__(self, n: slice) -> Sequence[Candidate]: ...
+
+    def __getitem__(self, n: int | slice) -> Candidate | Sequence[Candidate]:
+        if isinstance(n, slice):
+            raise TypeError("_Order is read one candidate at a time")
+        heap, stale = self._stale.heap, self._stale
+        while len(self._sorted) <= n:
+            if not heap:
+                raise IndexError(n)
+            neg, cand = heapq.heappop(heap)
+            if cand in self._seen or stale.get(cand) != -neg:
+                continue  # an older value, or one already read
+            self._seen.add(cand)
+            self._sorted.append(cand)
+        return self._sorted[n]
+
+    def restore(self) -> None:
+        """Put back what this round read (at their values now)."""
+        for cand in self._sorted:
+            if cand in self._stale:
+                heapq.heappush(self._stale.heap, (-self._stale[cand], cand))

@@ -71,8 +71,9 @@ def merge_covering(chosen: Sequence[Candidate], queries: Sequence[CostedQuery],
         union = union_of(variants)
         proposed = [union if c == variants[0] else c for c in current if c not in variants[1:]]
         touched = [q for q in queries if is_relevant(union, q.leading)]
-        before = sum(q.weight * costs.cost(q, current).cost for q in touched)
-        after = sum(q.weight * costs.cost(q, proposed).cost for q in touched)
+        now, then = frozenset(current), frozenset(proposed)
+        before = sum(q.weight * costs.cost(q, now).cost for q in touched)
+        after = sum(q.weight * costs.cost(q, then).cost for q in touched)
         kept = set(proposed)
         writes = (sum(write_of(c) for c in kept - set(current))
                   - sum(write_of(c) for c in set(current) - kept))

@@ -24,9 +24,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator, Sequence
-from itertools import groupby, repeat
+from itertools import repeat
+from math import fsum
+from operator import itemgetter
+from typing import TYPE_CHECKING
 
 from ...model import Skipped, Statement
+from ..summary import LINE_BITS, Kept, keep_sample, line_of, position, small_ids
+
+if TYPE_CHECKING:
+    from ..summary import Summary
 
 MAX_SHAPES = 50_000  # distinct shapes held before they are handed on to collect
 MAX_CACHED = 100_000  # masks / exact texts remembered (the caches are cleared beyond that)
@@ -97,6 +104,8 @@ class ShapeKeys:
         if "" in out or None in out:  # new masks, or masks keyed text by text
             for i, key in enumerate(out):
                 if key == "":
+                    key = by_mask.get(masks[i], "")  # keyed earlier in this batch?
+                if key == "":
                     key = shape_key(texts[i])
                     if _DIGIT.search(key):
                         key = None
@@ -109,20 +118,34 @@ class ShapeKeys:
         return out  # type: ignore[return-value]
 
 
+_KEYS: list[ShapeKeys] = []
+
+
+def shared_keys() -> ShapeKeys:
+    """This process's shape-key caches (pure functions of the text: safe to share)."""
+    if not _KEYS:
+        _KEYS.append(ShapeKeys())
+    return _KEYS[0]
+
+
 def _groups(keys: list[str]) -> list[list[int]]:
     """Indices of `keys` grouped by key: ascending within a group, groups in the order of
-    their first index (sorted by a small number per key: cheaper than comparing the keys).
+    their first index (one dict look-up per index: cheaper than sorting them by key).
 
     >>> _groups(["b", "a", "b", "c", "a"])
     [[0, 2], [1, 4], [3]]
     """
-    first_seen = dict.fromkeys(keys)
-    if len(first_seen) == 1:
+    if keys and keys.count(keys[0]) == len(keys):
         return [list(range(len(keys)))]
-    number = {key: i for i, key in enumerate(first_seen)}
-    codes = list(map(number.__getitem__, keys))
-    order = sorted(range(len(codes)), key=codes.__getitem__)
-    return [list(g) for _, g in groupby(order, codes.__getitem__)]
+    index: dict[str, list[int]] = {}
+    get = index.get
+    for i, key in enumerate(keys):
+        rows = get(key)
+        if rows is None:
+            index[key] = [i]
+        else:
+            rows.append(i)
+    return list(index.values())
 
 
 def shape_keys(texts: Sequence[str]) -> list[str]:
@@ -131,18 +154,21 @@ def shape_keys(texts: Sequence[str]) -> list[str]:
 
 
 class _Shape:
-    __slots__ = ("calls", "db", "first", "last", "max", "queryid", "samples", "timed", "total",
-                 "user")
+    """One shape's records so far: counts, exact time, and its first samples by position."""
+
+    __slots__ = ("calls", "db", "first", "last", "max", "plan", "queryids", "samples", "timed",
+                 "total", "user")
 
     def __init__(self, first: str, db: str | None, user: str | None) -> None:
         self.calls = 0
         self.timed = 0
-        self.total = 0.0
+        self.total = 0  # microseconds: a log's durations are whole microseconds
         self.max = 0.0
         self.first = first
         self.last = first
-        self.samples: list[tuple[str, str, tuple[str | None, ...], str | None]] = []
-        self.queryid: int | None = None
+        self.samples: list[Kept] = []  # sorted by position, see summary.keep_sample
+        self.queryids: set[int] = set()
+        self.plan: Kept | None = None  # the earliest record with a plan
         self.db = db
         self.user = user
 
@@ -176,7 +202,7 @@ class Batch:
                 skip(Skipped(f"{path}:{self.lines[i]}", "statement too long", texts[i][:200] + "…",
                              detail=f"{len(texts[i]):,} characters (limit {max_chars:,})"))
             columns = tuple([col[i] for i in keep] for col in columns)  # type: ignore[assignment]
-        aggregator.add_bulk(*columns, path, self.user_end, self.db_end)
+        aggregator.add_bulk(*columns, self.user_end, self.db_end)
         return len(columns[0])
 
 
@@ -212,7 +238,7 @@ class ExecBatch:
         texts, max_chars = self.texts, self.max_chars
         if self.filtered:
             order = [i for i in order if i not in self.filtered]
-        if order and max(len(texts[i]) for i in order) > max_chars:
+        if order and max(map(len, map(texts.__getitem__, order))) > max_chars:
             for i in order:
                 if len(texts[i]) > max_chars:
                     self.skip(Skipped(f"{self.path}:{self.lines[i]}", "statement too long",
@@ -225,13 +251,27 @@ class ExecBatch:
 
 
 class Aggregator:
-    """Shapes seen so far; `drain()` turns them into `Statement`s for `collect`."""
+    """Shapes seen so far. `drain()` hands them on: into `sink` (a `Summary`) when there is
+    one, else as `Statement`s (the first of a shape carries its counts, the others are further
+    samples with no calls). Lines are numbered per file: `begin(name)` starts a file."""
 
-    def __init__(self, max_samples: int = 3, max_shapes: int = MAX_SHAPES) -> None:
+    def __init__(self, max_samples: int = 3, max_shapes: int = MAX_SHAPES,
+                 sink: Summary | None = None) -> None:
         self.max_samples = max(1, max_samples)
         self.max_shapes = max_shapes
         self.shapes: dict[str, _Shape] = {}
-        self.keys = ShapeKeys()
+        self.keys = shared_keys()
+        self.sink = sink
+        self.names: list[str] = sink.files if sink is not None else []
+        self.base = 0  # the position of line 0 of the file being read
+
+    def begin(self, name: str) -> None:
+        """The records that follow are from the file `name` (its own file number)."""
+        if self.sink is not None:
+            self.base = position(self.sink.file(name), 0)
+        else:
+            self.names.append(name)
+            self.base = position(len(self.names) - 1, 0)
 
     @property
     def full(self) -> bool:
@@ -239,8 +279,8 @@ class Aggregator:
 
     def add(self, text: str, duration: float | None, ts: str, user: str | None,
             db: str | None, params: tuple[str | None, ...], plan: str | None,
-            queryid: int | None, source: str, key: str | None = None) -> None:
-        """One statement execution (the general path)."""
+            queryid: int | None, line: int, key: str | None = None) -> None:
+        """One statement execution at `line` (the general path)."""
         if key is None:
             key = self.keys.exact(text) if "\n" in text else self.keys.keys([text])[0]
         shape = self.shapes.get(key)
@@ -249,86 +289,90 @@ class Aggregator:
         shape.calls += 1
         if duration is not None:
             shape.timed += 1
-            shape.total += duration
+            shape.total += round(duration * 1000)
             if duration > shape.max:
                 shape.max = duration
         if ts < shape.first:
             shape.first = ts
         if ts > shape.last:
             shape.last = ts
-        if queryid and shape.queryid is None:
-            shape.queryid = queryid
-        samples = shape.samples
-        if len(samples) < self.max_samples and all(
-                s[0] != text or s[2] != params for s in samples):
-            samples.append((text, source, params, plan))
-        elif plan is not None and samples and samples[0][3] is None and samples[0][0] == text:
-            samples[0] = (*samples[0][:3], plan)
+        if queryid:
+            shape.queryids = small_ids(shape.queryids, (queryid,))
+        kept = (self.base + line, text, params, plan, None)
+        keep_sample(shape.samples, kept, self.max_samples)
+        if plan is not None and (shape.plan is None or kept[0] < shape.plan[0]):
+            shape.plan = kept
 
     def add_bulk(self, texts: list[str], durations: list[str], tss: list[str],
                  users: list[str | None], dbs: list[str | None], lines: list[int],
-                 path: str, user_end: int | None = None, db_end: int | None = None) -> None:
-        """Many `duration: X ms  statement: ...` records at once (the fast path). The same
-        result as `add` record by record, computed per shape (see `_fold`). Users and
-        databases end at `user_end` / `db_end` (see `Batch`)."""
+                 user_end: int | None = None, db_end: int | None = None) -> None:
+        """Many `duration: X ms  statement: ...` records at once (the fast path), in line
+        order. The same result as `add` record by record, computed per shape (see `_fold`).
+        Users and databases end at `user_end` / `db_end` (see `Batch`)."""
         keys = self.keys.keys(texts)
+        base, limit = self.base, self.max_samples
         for group in _groups(keys):
             shape = self._fold(keys[group[0]], group, durations, tss, dbs, users, user_end,
                                db_end)
             samples = shape.samples
-            if len(samples) < self.max_samples:
+            if len(samples) < limit or base + lines[group[0]] < samples[-1][0]:
                 # only the first record of each text can become a sample
                 firsts = dict(zip(map(texts.__getitem__, reversed(group)), reversed(group),
                                   strict=True))
                 for i in sorted(firsts.values()):
-                    text = texts[i]
-                    if all(s[0] != text or s[2] for s in samples):
-                        samples.append((text, f"{path}:{lines[i]}", (), None))
-                        if len(samples) >= self.max_samples:
-                            break
+                    pos = base + lines[i]
+                    if len(samples) >= limit and pos >= samples[-1][0]:
+                        break
+                    keep_sample(samples, (pos, texts[i], (), None, None), limit)
 
     def add_executes(self, batch: ExecBatch, order: list[int]) -> None:
-        """`execute` records (single-line texts) of a batch, by index, in that order. Bind
-        values are parsed only for the records that may become samples."""
+        """`execute` records (single-line texts) of a batch, by index. Bind values are parsed
+        only for the records that may become samples."""
         texts = list(map(batch.texts.__getitem__, order))
         known = {text: self.keys.exact(text) for text in set(texts)}
         keys = list(map(known.__getitem__, texts))
-        details = batch.details
+        details, lines, base, limit = batch.details, batch.lines, self.base, self.max_samples
         for group in _groups(keys):
-            rows = list(map(order.__getitem__, group))
+            rows = list(map(order.__getitem__, group))  # in release order
             shape = self._fold(keys[group[0]], rows, batch.durations, batch.tss, batch.dbs,
                                batch.users, batch.user_end, batch.db_end)
             samples = shape.samples
-            if len(samples) < self.max_samples:
+            if len(samples) < limit or base + min(map(lines.__getitem__, rows)) \
+                    < samples[-1][0]:
+                rows.sort(key=lines.__getitem__)
                 pairs = zip(map(batch.texts.__getitem__, reversed(rows)),
                             map(details.__getitem__, reversed(rows)), strict=True)
-                firsts = dict(zip(pairs, reversed(group), strict=True))  # -> position
-                for i in map(order.__getitem__, sorted(firsts.values())):
-                    text = batch.texts[i]
-                    params = parse_parameters(details[i]) or ()
-                    if all(s[0] != text or s[2] != params for s in samples):
-                        samples.append((text, f"{batch.path}:{batch.lines[i]}", params, None))
-                        if len(samples) >= self.max_samples:
-                            break
+                firsts = dict(zip(pairs, reversed(rows), strict=True))  # -> earliest row
+                for i in sorted(firsts.values(), key=lines.__getitem__):
+                    pos = base + lines[i]
+                    if len(samples) >= limit and pos >= samples[-1][0]:
+                        break
+                    keep_sample(samples, (pos, batch.texts[i],
+                                          parse_parameters(details[i]) or (), None, None), limit)
 
     def _fold(self, key: str, rows: list[int], durations: list[str], tss: list[str],
               dbs: list[str | None], users: list[str | None], user_end: int | None,
               db_end: int | None) -> _Shape:
-        """Count timed records `rows` (ascending indices into the columns) into the shape of
-        `key`: the sums run in record order, so they equal adding one record at a time."""
+        """Count timed records `rows` (indices into the columns) into the shape of `key`.
+        Time is summed exactly (`fsum`, then whole microseconds), so it equals adding one
+        record at a time in any order."""
         shape = self.shapes.get(key)
         first = rows[0]
         if shape is None:
             shape = self.shapes[key] = _Shape(tss[first], (dbs[first] or "")[:db_end] or None,
                                               (users[first] or "")[:user_end] or None)
-        times = list(map(float, map(durations.__getitem__, rows)))
+        if len(rows) > 1:
+            get = itemgetter(*rows)  # one C call fetches them all
+            times = list(map(float, get(durations)))
+            stamps = get(tss)
+        else:
+            times, stamps = [float(durations[first])], (tss[first],)
         shape.calls += len(rows)
         shape.timed += len(rows)
-        shape.total = sum(times, shape.total)
+        shape.total += round(fsum(times) * 1000)
         longest = max(times)
         if longest > shape.max:
             shape.max = longest
-        stamps = list(map(tss.__getitem__, rows))
         lo, hi = min(stamps), max(stamps)
         if hi > shape.last:
             shape.last = hi
@@ -337,16 +381,32 @@ class Aggregator:
         return shape
 
     def drain(self) -> Iterator[Statement]:
-        """Every shape as Statements (the first carries the counts), then forget them."""
+        """Hand every shape on (see the class docstring), then forget them."""
         shapes, self.shapes = self.shapes, {}
+        if self.sink is not None:
+            self._flush(shapes, self.sink)
+            return
         for shape in shapes.values():
-            text, source, params, plan = shape.samples[0]
+            pos, text, params, plan, _ = shape.samples[0]
+            if plan is None and shape.plan is not None and shape.plan[1] == text:
+                plan = shape.plan[3]
             yield Statement(
-                text=text, source=source, calls=shape.calls, records=shape.calls,
-                total_time_ms=shape.total if shape.timed else None, params=params,
+                text=text, source=self._source(pos), calls=shape.calls, records=shape.calls,
+                total_time_ms=shape.total / 1000 if shape.timed else None, params=params,
                 max_time_ms=shape.max if shape.timed else None, first_seen=shape.first,
-                last_seen=shape.last, queryid=shape.queryid, plan=plan, database=shape.db,
-                user=shape.user)
-            for text, source, params, plan in shape.samples[1:]:
-                yield Statement(text=text, source=source, calls=0, records=0, params=params,
-                                plan=plan, database=shape.db, user=shape.user)
+                last_seen=shape.last, queryid=min(shape.queryids, default=None), plan=plan,
+                database=shape.db, user=shape.user)
+            for pos, text, params, plan, _ in shape.samples[1:]:
+                yield Statement(text=text, source=self._source(pos), calls=0, records=0,
+                                params=params, plan=plan, database=shape.db, user=shape.user)
+
+    def _source(self, pos: int) -> str:
+        return f"{self.names[pos >> LINE_BITS]}:{line_of(pos)}"
+
+    def _flush(self, shapes: dict[str, _Shape], sink: Summary) -> None:
+        for key, shape in shapes.items():
+            timed = shape.timed > 0
+            sink.add_records(shape.samples[0][1], key, shape.calls, shape.calls,
+                             shape.total * 1000 if timed else None,
+                             shape.max if timed else None, shape.first, shape.last, None,
+                             shape.queryids, shape.samples, shape.plan)

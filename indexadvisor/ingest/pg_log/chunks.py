@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Iterator
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
 
 from ...model import Outcome, Skipped
+
+if TYPE_CHECKING:
+    from .boundary import Span
 
 CHUNK_BYTES = 4 << 20
 MAX_RECORD_BYTES = 4 << 20  # a record longer than this is skipped without being held whole
@@ -74,18 +77,28 @@ def decode(piece: bytes, path: str, first_line: int) -> tuple[str, list[Skipped]
 
 
 def chunks(stream: BinaryIO, path: str, boundary: Boundary, skipped: list[Skipped],
-           progress: Callable[[], None] | None = None) -> Iterator[tuple[str, int]]:
+           progress: Callable[[], None] | None = None, span: Span | None = None,
+           ) -> Iterator[tuple[str, int]]:
     """(text, number of its first line) for each run of whole records in `stream`.
 
     Problems (invalid UTF-8, oversized or truncated records) are appended to `skipped`.
+
+    A piece of a file (`span`: the stream starts at `span.offset` of the file, a record start,
+    and the piece ends at `span.stop`, another one) is cut exactly where the whole file is:
+    reads end at multiples of CHUNK_BYTES from the file's start, and the read that crosses
+    `span.stop` is looked at as a reader of the whole file would, then cut there. So which
+    records are read, and which are too long, does not depend on where pieces start. The
+    number of lines read goes to `span.lines`.
     """
     following = _NEXT["stderr" if boundary is stderr_boundary
                       else "csv" if boundary is csv_boundary else "line"]
-    line = 1
+    first_line = line = span.first_line if span is not None else 1
+    at = span.offset if span is not None else 0  # where buf starts in the file
+    stop = span.stop if span is not None else None
     buf = b""
     discarding = False  # inside an oversized record: drop bytes up to the next record
-    while True:
-        data = stream.read(CHUNK_BYTES)
+    while stop is None or at < stop:
+        data = stream.read(CHUNK_BYTES - (at + len(buf)) % CHUNK_BYTES)
         if progress is not None:
             progress()
         if not data:
@@ -101,32 +114,41 @@ def chunks(stream: BinaryIO, path: str, boundary: Boundary, skipped: list[Skippe
             if m is None:  # the oversized record goes on: drop what we have of it
                 keep = max(0, len(buf) - 40)
                 line += buf.count(b"\n", 0, keep)
-                buf = buf[keep:]
+                buf, at = buf[keep:], at + keep
                 continue
             line += buf.count(b"\n", 0, m.start() + 1)
-            buf = buf[m.start() + 1 :]
+            buf, at = buf[m.start() + 1 :], at + m.start() + 1
             discarding = False
             cut = boundary(buf)
             if cut < 0:
                 continue
         if cut < 0:
             continue
-        piece, buf = buf[:cut], buf[cut:]
-        text, notes = decode(piece, path, line)
-        skipped.extend(notes)
-        yield text, line
-        line += text.count("\n")
-    if discarding or not buf:
-        return
-    if not buf.endswith(b"\n"):
-        last = max(boundary(buf), 0)  # where the final, unfinished record starts
-        tail_line = line + buf.count(b"\n", 0, last)
-        tail = buf[last:].decode("utf-8", errors="replace")
-        skipped.append(Skipped(f"{path}:{tail_line}", "truncated final record (no newline "
-                               "at the end of the file)", tail[:200]))
-        buf = buf[:last]
-        if not buf:
-            return
-    text, notes = decode(buf, path, line)
-    skipped.extend(notes)
-    yield text, line
+        if stop is not None and at + cut > stop:
+            cut = stop - at  # the piece ends at a record start inside this run
+        piece, buf, at = buf[:cut], buf[cut:], at + cut
+        if piece:
+            text, notes = decode(piece, path, line)
+            skipped.extend(notes)
+            yield text, line
+            line += text.count("\n")
+    if stop is None:
+        if discarding:  # the end of the file: the next record, if any, starts in what is left
+            m = following.search(buf)
+            end = len(buf) if m is None else m.start() + 1
+            line += buf.count(b"\n", 0, end)
+            buf = buf[end:]
+        if buf and not buf.endswith(b"\n"):
+            last = max(boundary(buf), 0)  # where the final, unfinished record starts
+            tail_line = line + buf.count(b"\n", 0, last)
+            tail = buf[last:].decode("utf-8", errors="replace")
+            skipped.append(Skipped(f"{path}:{tail_line}", "truncated final record (no "
+                                   "newline at the end of the file)", tail[:200]))
+            buf = buf[:last]
+        if buf:
+            text, notes = decode(buf, path, line)
+            skipped.extend(notes)
+            yield text, line
+            line += text.count("\n")
+    if span is not None:
+        span.lines = line - first_line

@@ -14,6 +14,7 @@ from typing import BinaryIO
 
 from ...model import Skipped, Statement
 from .aggregate import Aggregator, Batch
+from .boundary import Span
 from .chunks import chunks, csv_boundary
 from .records import Assembler, Filters, Record, end_chunk, route
 
@@ -27,11 +28,16 @@ ROW = re.compile(
 
 
 def read_csvlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Filters,
-                progress: Callable[[], None] | None = None) -> Iterator[Statement | Skipped]:
+                progress: Callable[[], None] | None = None, span: Span | None = None,
+                ) -> Iterator[Statement | Skipped]:
     """Statements and Skipped records of one csvlog file."""
     skipped: list[Skipped] = []
     assembler = Assembler(path, aggregator, filters, skipped.append)
-    for text, first in chunks(stream, path, csv_boundary, skipped, progress):
+    leads = None
+    if span is not None:
+        span.start(assembler)
+        leads = span.leads
+    for text, first in chunks(stream, path, csv_boundary, skipped, progress, span):
         batch = Batch()
         line = first
         framed = ROW.findall(text)
@@ -52,7 +58,12 @@ def read_csvlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Fi
             queryid = int(row[25]) if len(row) == 26 and row[25] not in ("", "0") else None
             rec = Record(here, row[0], row[3], row[1] or None, row[2] or None, row[11] or "LOG",
                          row[13], row[14] or None, queryid)
+            if leads is not None and rec.pid not in leads.done:
+                leads.see_record(rec)
             route(rec, here, assembler, batch, filters)
         yield from end_chunk(batch, assembler, aggregator, path, skipped)
-    assembler.finish()
+    if span is None:
+        assembler.finish()
+    else:
+        span.end(assembler)
     yield from skipped

@@ -8,17 +8,23 @@ from typing import BinaryIO
 
 from ...model import Skipped, Statement
 from .aggregate import Aggregator, Batch
+from .boundary import Span
 from .chunks import chunks, line_boundary
 from .records import Assembler, Filters, Record, end_chunk, route
 
 
 def read_jsonlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: Filters,
-                 progress: Callable[[], None] | None = None) -> Iterator[Statement | Skipped]:
+                 progress: Callable[[], None] | None = None, span: Span | None = None,
+                 ) -> Iterator[Statement | Skipped]:
     """Statements and Skipped records of one jsonlog file."""
     skipped: list[Skipped] = []
     assembler = Assembler(path, aggregator, filters, skipped.append)
+    leads = None
+    if span is not None:
+        span.start(assembler)
+        leads = span.leads
     loads = json.loads
-    for text, first in chunks(stream, path, line_boundary, skipped, progress):
+    for text, first in chunks(stream, path, line_boundary, skipped, progress, span):
         batch = Batch()
         for n, raw in enumerate(text.split("\n")):
             if not raw.strip():
@@ -37,9 +43,14 @@ def read_jsonlog(stream: BinaryIO, path: str, aggregator: Aggregator, filters: F
                 skipped.append(Skipped(f"{path}:{line}", "jsonlog object without timestamp, "
                                        "pid or message", raw[:200]))
                 continue
+            if leads is not None and rec.pid not in leads.done:
+                leads.see_record(rec)
             route(rec, line, assembler, batch, filters)
         yield from end_chunk(batch, assembler, aggregator, path, skipped)
-    assembler.finish()
+    if span is None:
+        assembler.finish()
+    else:
+        span.end(assembler)
     yield from skipped
 
 

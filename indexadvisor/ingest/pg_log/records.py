@@ -34,7 +34,7 @@ from .aggregate import Aggregator, Batch, parse_parameters
 MAX_STATEMENT_CHARS = 1 << 20  # longer statements are skipped (counted, with file:line)
 MAX_PROCESSES = 10_000  # processes with a held record; beyond that the oldest are flushed
 
-_MESSAGE = re.compile(
+MESSAGE = re.compile(
     r"(?:duration: (?P<dur>\d+(?:\.\d+)?) ms(?:  (?P<kind>statement|execute|parse|bind|plan)"
     r"(?P<name>[^:\n]*):[ \n](?P<text>.*))?"
     r"|(?P<kind2>statement|execute)(?P<name2>[^:\n]*): (?P<text2>.*))\Z",
@@ -106,7 +106,7 @@ def plan_query_text(plan: str) -> str:
     return ""
 
 
-class _Event:
+class Event:
     """A statement execution being assembled (held until its process logs something else)."""
 
     __slots__ = ("db", "duration", "kind", "line", "params", "plan", "queryid", "text", "ts",
@@ -134,8 +134,8 @@ class Assembler:
         self.aggregator = aggregator
         self.filters = filters
         self.skip = skip
-        self.held: dict[str, _Event] = {}  # pid -> statement waiting for DETAIL/duration/plan
-        self.plans: dict[str, _Event] = {}  # pid -> plan waiting for its statement
+        self.held: dict[str, Event] = {}  # pid -> statement waiting for DETAIL/duration/plan
+        self.plans: dict[str, Event] = {}  # pid -> plan waiting for its statement
         self.statements = 0
         self.plans_seen = False  # auto_explain output met: execute records must be held
 
@@ -153,7 +153,7 @@ class Assembler:
             if rec.level not in ("HINT", "CONTEXT", "STATEMENT", "QUERY", "LOCATION"):
                 self._release(pid)
             return
-        m = _MESSAGE.match(rec.message)
+        m = MESSAGE.match(rec.message)
         if m is None:
             self._release(pid)
             return
@@ -173,7 +173,7 @@ class Assembler:
             self._plan(rec, text, duration)
             return
         self._release(pid)
-        event = _Event(rec, text, duration, kind)
+        event = Event(rec, text, duration, kind)
         if rec.detail is not None and kind == "execute":
             event.params = parse_parameters(rec.detail) or ()
         pending = self.plans.pop(pid, None)
@@ -198,7 +198,7 @@ class Assembler:
         pending = self.plans.pop(rec.pid, None)
         if pending is not None:
             self._emit(pending)
-        event = _Event(rec, text, duration, "plan")
+        event = Event(rec, text, duration, "plan")
         event.plan = plan
         if text:
             self.plans[rec.pid] = event
@@ -207,7 +207,7 @@ class Assembler:
     def hold_execute(self, rec: Record, text: str, duration: float, detail: str) -> None:
         """An execute record the fast path took that is its process's last record so far:
         held as the general path would hold it (a plan or DETAIL may still follow)."""
-        event = _Event(rec, text, duration, "execute")
+        event = Event(rec, text, duration, "execute")
         event.params = parse_parameters(detail) or ()
         self._hold(rec.pid, event)
 
@@ -215,11 +215,11 @@ class Assembler:
         """The process logged something that completes its held statement (parse/bind)."""
         self._release(pid)
 
-    def _hold(self, pid: str, event: _Event) -> None:
+    def _hold(self, pid: str, event: Event) -> None:
         self.held[pid] = event
         self._bound(self.held)
 
-    def _bound(self, table: dict[str, _Event]) -> None:
+    def _bound(self, table: dict[str, Event]) -> None:
         while len(table) > MAX_PROCESSES:
             self._emit(table.pop(next(iter(table))))
 
@@ -228,7 +228,11 @@ class Assembler:
         if held is not None:
             self._emit(held)
 
-    def _emit(self, event: _Event) -> None:
+    def emit(self, event: Event) -> None:
+        """Count a completed statement (filters and the length limit apply)."""
+        self._emit(event)
+
+    def _emit(self, event: Event) -> None:
         if not self.filters.accepts(event.ts, event.user, event.db):
             return
         source = f"{self.path}:{event.line}"
@@ -239,7 +243,7 @@ class Assembler:
             return
         self.statements += 1
         self.aggregator.add(event.text, event.duration, event.ts, event.user, event.db,
-                            event.params, event.plan, event.queryid, source)
+                            event.params, event.plan, event.queryid, event.line)
 
     def finish(self) -> None:
         """End of input: whatever is still held is complete."""
@@ -250,7 +254,7 @@ class Assembler:
 
 
 # A structured record (csvlog, jsonlog) whose message is one complete timed statement.
-FAST_MESSAGE = re.compile(r"duration: (\d+\.\d+) ms  statement: ([^\n]*)\Z")
+FAST_MESSAGE = re.compile(r"duration: (\d+\.\d\d\d) ms  statement: ([^\n]*)\Z")
 
 
 def route(rec: Record, line: int, assembler: Assembler, batch: Batch, filters: Filters) -> None:

@@ -31,6 +31,7 @@ from typing import Any, BinaryIO, NamedTuple
 
 from ...model import Skipped, Statement
 from .aggregate import Aggregator, Batch, ExecBatch, parse_parameters
+from .boundary import Leads, Span, classify
 from .chunks import chunks, stderr_boundary
 from .prefix import CLOUDWATCH, LEVELS, Prefix, fast_pattern
 from .records import MAX_STATEMENT_CHARS, Assembler, Filters, Record
@@ -74,7 +75,7 @@ def record_regex(prefix: Prefix) -> Framing:
     pattern, trimmed = fast_pattern(prefix.text)
     regexes = [re.compile(
         r"^(?:(?P<head>" + head + pattern
-        + r")(?:LOG:  duration: (?P<dur>\d+\.\d+) ms  (?:(?P<s>s)tatement"
+        + r")(?:LOG:  duration: (?P<dur>\d+\.\d\d\d) ms  (?:(?P<s>s)tatement"
         + r"|(?P<k>[epb])(?:xecute|arse|ind)[^:\n]*): (?P<text>.*)$(?!\n\t)"
         + r"(?(k)(?:\n(?P=head)DETAIL:  (?P<detail>.+)$(?!\n\t)|))"
         + rf"|(?P<level>{LEVELS}):  (?P<msg>.*(?:\n\t.*)*))|(?P<bad>.*))",
@@ -112,31 +113,70 @@ def _epoch_iso(value: str) -> str:
 
 def read_stderr(stream: BinaryIO, path: str, prefix: Prefix, aggregator: Aggregator,
                 filters: Filters, progress: Callable[[], None] | None = None,
-                ) -> Iterator[Statement | Skipped]:
-    """Statements (pre-aggregated, see `aggregate`) and Skipped records of one stderr log."""
+                span: Span | None = None) -> Iterator[Statement | Skipped]:
+    """Statements (pre-aggregated, see `aggregate`) and Skipped records of one stderr log, or
+    of the piece of it `span` says (see `boundary`)."""
     skipped: list[Skipped] = []
     assembler = Assembler(path, aggregator, filters, skipped.append)
     framing = record_regex(prefix)
     epoch = "epoch" in framing.regex.groupindex
+    leads = None
+    if span is not None:
+        span.start(assembler)
+        leads = span.leads
     carry, carry_line = "", 0
-    for text, line in chunks(stream, path, stderr_boundary, skipped, progress):
+    for text, line in chunks(stream, path, stderr_boundary, skipped, progress, span):
+        if carry and line != carry_line + carry.count("\n"):
+            # bytes were dropped between them (a record too long): the held record was
+            # followed by a record, so it is whole
+            with paused_gc():
+                _chunk(carry, carry_line, framing, path, assembler, filters, epoch, skipped,
+                       leads)
+            carry = ""
         if carry:
             text, line = carry + text, carry_line
         with paused_gc():
             carry, carry_line = _chunk(text, line, framing, path, assembler, filters, epoch,
-                                       skipped, hold_tail=True)
+                                       skipped, leads, hold_tail=True)
         yield from skipped
         skipped.clear()
         if aggregator.full:
             yield from aggregator.drain()
     if carry:
+        cut = (span is not None and span.stop is not None and span.name is not None
+               and carry_line + carry.count("\n") == span.first_line + span.lines  # no gap
+               and _damaged_past(span.name, span.stop, framing))
         with paused_gc():
-            _chunk(carry, carry_line, framing, path, assembler, filters, epoch, skipped)
-    assembler.finish()
+            _chunk(carry, carry_line, framing, path, assembler, filters, epoch, skipped, leads,
+                   damaged_tail=cut)
+    if span is None:
+        assembler.finish()
+    else:
+        span.end(assembler)
     yield from skipped
 
 
 _BAD = 12  # index of the `bad` group in a row ordered as _FIELDS
+LOOKAHEAD_LINES = 10_000  # past a piece's end, for the damage of its last record
+
+
+def _damaged_past(name: str, stop: int, framing: Framing) -> bool:
+    """Whether the lines of file `name` from offset `stop` (where the next piece starts) show
+    the last record before it damaged (`_damaged`): lines that are no record, then a
+    TAB-continued one. Those lines are the next piece's to count; only the verdict is read
+    here."""
+    foreign = False
+    with open(name, "rb") as f:
+        f.seek(stop)
+        for _, raw in zip(range(LOOKAHEAD_LINES), f, strict=False):
+            text = raw.decode("utf-8", errors="replace")
+            if text.startswith("\t"):
+                return foreign
+            rows = [framing.fields(r) for r in framing.findall(text)]
+            if any(not _is_bad(r) for r in rows):
+                return False
+            foreign = True
+    return False
 
 
 def _damaged(rows: list[tuple[str, ...]]) -> set[int]:
@@ -188,9 +228,33 @@ def _tail(text: str, rows: list[tuple[str, ...]]) -> tuple[int, int] | None:
     return last, pos + 1
 
 
+def _leads(leads: Leads, rows: list[tuple[str, ...]]) -> None:
+    """Note the leads (see `boundary`) of the processes of a chunk not settled yet (`rows`
+    ordered as _FIELDS; damaged records left out, as they are not read)."""
+    new = {row[1] for row in rows} - leads.done
+    new.discard("")
+    if not new:
+        return
+    for row in rows:
+        pid = row[1]
+        if pid not in new:
+            continue
+        _, _, _, _, _, _, s, k, text, _, level, msg, _ = row
+        if s or k == "e":
+            leads.see(pid, "stmt", text.rstrip())
+        elif k:
+            leads.see(pid, "other", None)
+        elif level:
+            leads.see(pid, *classify(level, msg.replace("\n\t", "\n")))
+        if pid in leads.done:
+            new.discard(pid)
+            if not new:
+                return
+
+
 def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembler,
-           filters: Filters, epoch: bool, skipped: list[Skipped], *,
-           hold_tail: bool = False) -> tuple[str, int]:
+           filters: Filters, epoch: bool, skipped: list[Skipped], leads: Leads | None = None,
+           *, hold_tail: bool = False, damaged_tail: bool = False) -> tuple[str, int]:
     """Frame one chunk: fast records in bulk, the rest through the assembler.
 
     A fast execute is held like the assembler holds one (`pending`, by process) until its
@@ -202,9 +266,12 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
 
     Damaged records (`_damaged`) are counted, not read. With `hold_tail`, the last record
     and what follows it are not read but returned, (text, number of its first line), to be
-    read with the next chunk (`_tail`)."""
+    read with the next chunk (`_tail`). `damaged_tail`: the last record is damaged, as the
+    lines after the text show (`_damaged_past`)."""
     rows = list(map(framing.fields, framing.findall(text)))
     damaged = _damaged(rows) if any(r[_BAD][:1] == "\t" for r in rows) else set()
+    if damaged_tail:
+        damaged.add(max(i for i, r in enumerate(rows) if not _is_bad(r)))
     carry = ("", 0)
     if hold_tail:
         found = _tail(text, rows)
@@ -212,6 +279,8 @@ def _chunk(text: str, line: int, framing: Framing, path: str, assembler: Assembl
             last, offset = found
             carry = (text[offset:], line + sum(_span(r) for r in rows[:last]))
             rows = rows[:last]
+    if leads is not None:
+        _leads(leads, [r for n, r in enumerate(rows) if n not in damaged])
     batch = Batch()
     texts, durations, tss = batch.texts, batch.durations, batch.tss
     users, dbs, lines = batch.users, batch.dbs, batch.lines
