@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from types import FrameType
 
 import psycopg
@@ -104,26 +106,34 @@ def pg_dsn() -> str:
         pytest.exit(str(exc), returncode=3)
 
 
+@contextmanager
+def scratch_database(pg_dsn: str, name: str) -> Iterator[str]:
+    """A new database `name` with hypopg on the test server, dropped afterwards; its DSN."""
+    from psycopg import sql
+    from psycopg.conninfo import make_conninfo
+
+    drop = sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
+    with psycopg.connect(pg_dsn, autocommit=True) as admin:
+        admin.execute(drop)
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    dsn = make_conninfo(pg_dsn, dbname=name)
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
+    try:
+        yield dsn
+    finally:
+        with psycopg.connect(pg_dsn, autocommit=True) as admin:
+            admin.execute(drop)
+
+
 @pytest.fixture
 def fresh_db(pg_dsn: str, request: pytest.FixtureRequest):  # type: ignore[no-untyped-def]
     """A new database with hypopg, dropped after the test; yields its DSN."""
     import re
 
-    from psycopg import sql
-    from psycopg.conninfo import make_conninfo
-
-    name = "t_" + re.sub(r"[^a-z0-9]+", "_", request.node.name.lower())[:50]
-    with psycopg.connect(pg_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = make_conninfo(pg_dsn, dbname=name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
-    yield dsn
-    with psycopg.connect(pg_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    with scratch_database(pg_dsn, "t_" + re.sub(r"[^a-z0-9]+", "_",
+                                               request.node.name.lower())[:50]) as dsn:
+        yield dsn
 
 
 def run_sql(dsn: str, text: str) -> None:

@@ -16,7 +16,6 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from psycopg import sql
-from psycopg.conninfo import make_conninfo
 
 from benchmarks.scale import snowflake
 from indexadvisor.db.connect import connect
@@ -27,6 +26,7 @@ from indexadvisor.pipeline.probe import probe
 from indexadvisor.selection.greedy import TIME_LIMIT_STOP
 
 from .advice_checks import assert_costs_match, assert_ddl_runs
+from .conftest import scratch_database
 
 SCALE = 0.02  # 27 MB: the benchmark's schema and skew at 1/50 of its rows
 QUERIES = 12
@@ -36,22 +36,13 @@ BUDGET = 40 << 20
 @pytest.fixture(scope="module")
 def snow(pg_dsn: str) -> Iterator[str]:
     """The snowflake schema with its data at SCALE, analyzed; its DSN."""
-    name = "t_scale_snowflake"
-    with psycopg.connect(pg_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    dsn = make_conninfo(pg_dsn, dbname=name)
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        conn.execute("CREATE EXTENSION IF NOT EXISTS hypopg")
-        conn.execute(snowflake.schema_sql().encode())
-        for statement in snowflake.data_sql(SCALE):
-            conn.execute(statement.encode())
-        conn.execute("ANALYZE")
-    yield dsn
-    with psycopg.connect(pg_dsn, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
-            sql.Identifier(name)))
+    with scratch_database(pg_dsn, "t_scale_snowflake") as dsn:
+        with psycopg.connect(dsn, autocommit=True) as conn:
+            conn.execute(snowflake.schema_sql().encode())
+            for statement in snowflake.data_sql(SCALE):
+                conn.execute(statement.encode())
+            conn.execute("ANALYZE")
+        yield dsn
 
 
 def _statements() -> list[Statement]:
