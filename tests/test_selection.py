@@ -5,11 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from indexadvisor.model import Candidate, Cost, CostedQuery, Query, TableName
-from indexadvisor.selection import Limits, greedy
+from indexadvisor.selection import Limits, SearchSpace, greedy
 
 T = TableName("public", "t")
 
@@ -31,8 +32,9 @@ def _query(key: str, cols: Iterable[str], calls: int = 1) -> CostedQuery:
     return CostedQuery(q, key, 0, None, frozenset((T, c) for c in cols))
 
 
-cand_st = st.sampled_from([Candidate(T, cols) for cols in
-                           [("a",), ("b",), ("c",), ("a", "b"), ("b", "c"), ("a", "b", "c")]])
+CANDS = [Candidate(T, cols) for cols in
+         [("a",), ("b",), ("c",), ("a", "b"), ("b", "c"), ("a", "b", "c")]]
+cand_st = st.sampled_from(CANDS)
 
 
 @settings(max_examples=200, deadline=None)
@@ -76,3 +78,37 @@ def test_write_cost_can_veto_an_index() -> None:
     sel = greedy([_query("q", ["a"])], [a], {a: 10}, model,
                  Limits(None, None, 0.0, write_cost={a: 500.0}))
     assert sel.chosen == () and a in sel.rejected_write
+
+
+class Counted(TableCosts):
+    """TableCosts that counts what it is asked (a what-if EXPLAIN each, for a real model)."""
+
+    def __init__(self, base: dict[str, float], factors: dict[tuple[str, Candidate], float]):
+        super().__init__(base, factors)
+        self.calls: set[tuple[str, frozenset[Candidate]]] = set()
+
+    def cost(self, query: CostedQuery, config: Iterable[Candidate]) -> Cost:
+        self.calls.add((query.key, frozenset(config)))
+        return super().cost(query, config)
+
+
+def test_floors_leave_moves_that_cannot_win_uncosted() -> None:
+    """One index halves the only costly query; the others can gain at most a little (their
+    floors say so): the first round costs the winner and stops, where the unbounded search
+    costs every move."""
+    cols = [(c,) for c in "abcdefgh"]
+    cands = [Candidate(T, c) for c in cols]
+    queries = [_query("big", ["a"])] + [_query(f"small{c}", [c]) for c in "bcdefgh"]
+    base = {"big": 1000.0} | {f"small{c}": 10.0 for c in "bcdefgh"}
+    factors = {("big", cands[0]): 0.5} | {(f"small{c}", cand): 0.9
+                                            for c, cand in zip("bcdefgh", cands[1:])}
+    sizes = {c: 100 for c in cands}
+    limits = Limits(None, 1, 0.0)
+    plain, bounded = Counted(base, factors), Counted(base, factors)
+    floor = {q.key: plain.cost(q, cands).cost for q in queries}
+    plain.calls.clear()
+    sel = greedy(queries, cands, sizes, plain, limits, SearchSpace.build(queries, cands))
+    sel_bounded = greedy(queries, cands, sizes, bounded, limits,
+                         SearchSpace.build(queries, cands, floor=floor))
+    assert sel.chosen == sel_bounded.chosen == (cands[0],)
+    assert len(bounded.calls) < len(plain.calls)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -68,6 +69,7 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
     from ..db.connect import Guards, resolve_dsn
     from ..db.target import Script, open_target
 
+    started = time.perf_counter()  # a time limit counts from here (or from a sandbox's start)
     out = outputs(fmt, output, html_file, md_file, sql_file, json_file, price, show_literals,
                   step_summary)
 
@@ -102,8 +104,11 @@ def advise_cmd(sources: tuple[str, ...], dsn: str | None, pgss: bool,
                      create_hypopg=create_extension,
                      say=lambda m: err.print(f"[dim]{m}[/dim]")) as db, \
             progress_display() as progress:
+        if db.sandbox:  # building the sandbox is not the advisor's time
+            started = time.perf_counter()
         advice = run_advisor(workload, db, config, progress, settings, validate_dsn,
-                             [resolved for r in replicas if (resolved := resolve_dsn(r))])
+                             [resolved for r in replicas if (resolved := resolve_dsn(r))],
+                             started=started)
     emit(advice, out.fmt, out.files, options=out.options, show_literals=out.show_literals,
          step_summary=out.step_summary, to=out.to)
 

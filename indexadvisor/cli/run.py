@@ -32,20 +32,23 @@ def validation_settings(runs: int, tolerance_pct: float, timeout_ms: int,
 def run_advisor(workload: Workload, db: Target, config: AdvisorConfig,
                 progress: Callable[[str], None] | None,
                 settings: ValidationSettings | None, validate_dsn: str | None,
-                replicas: Sequence[str] = ()) -> Advice:
+                replicas: Sequence[str] = (), *, started: float | None = None) -> Advice:
     """advise(), or advise and validate when `settings` are given; with `config.jobs` > 1 the
-    what-if EXPLAINs are spread over that many sessions (on `replicas` where given)."""
+    what-if EXPLAINs are spread over that many sessions (on `replicas` where given).
+    `started` (time.perf_counter()): when the time limit began, if before this call."""
     with db.more(config.jobs - 1, replicas) as workers:
-        return _run(workload, db, config, progress, settings, validate_dsn, workers)
+        return _run(workload, db, config, progress, settings, validate_dsn, workers, started)
 
 
 def _run(workload: Workload, db: Target, config: AdvisorConfig,
          progress: Callable[[str], None] | None, settings: ValidationSettings | None,
-         validate_dsn: str | None, workers: Sequence[psycopg.Connection]) -> Advice:
+         validate_dsn: str | None, workers: Sequence[psycopg.Connection],
+         started: float | None) -> Advice:
     from ..pipeline.advise import advice_run, advise
 
     if settings is None:
-        return advise(workload, db.conn, config, progress, sandbox=db.sandbox, workers=workers)
+        return advise(workload, db.conn, config, progress, sandbox=db.sandbox, workers=workers,
+                      started=started)
     from ..db.connect import Guards, connect, resolve_dsn
     from ..validate import ValidationTarget, validate
 
@@ -64,7 +67,7 @@ def _run(workload: Workload, db: Target, config: AdvisorConfig,
         raise ConfigError("--validate needs a sandbox or --validate-dsn")
     guards = Guards(settings.statement_timeout_ms, lock_timeout_ms=5_000)
     with advice_run(workload, db.conn, config, progress, sandbox=db.sandbox,
-                    workers=workers) as run, \
+                    workers=workers, started=started) as run, \
             connect(dsn, read_only=False, guards=guards,
                     application_name="indexadvisor-validate") as writable:
         return validate(run, ValidationTarget(writable, sandbox=sandbox), settings, progress)

@@ -24,7 +24,8 @@ after it was let go is planned again, and counted (`replanned`).
 `exact` costs a query with a whole configuration live, not only the candidates relevant to it:
 the final configuration's costs and plans, which every outcome is decided from, come from
 that EXPLAIN, so they equal an independent EXPLAIN with exactly those indexes even where the
-relevance test missed an index the planner uses.
+relevance test missed an index the planner uses. Only the indexes on tables the query's plan
+can read (`CostedQuery.scope`) are in its key: a set changed on other tables costs it nothing.
 """
 
 from __future__ import annotations
@@ -149,6 +150,8 @@ class CachedCosts:
              exact: bool) -> _Key:
         configuration = frozenset(configuration)
         relevant = self.relevant(query, configuration)
+        if exact and query.scope:  # indexes on tables its plan cannot read change nothing
+            configuration = frozenset(c for c in configuration if c.table in query.scope)
         if not exact or relevant == configuration:
             return (query.key, relevant)  # the same indexes live: the same EXPLAIN
         return (_EXACT + query.key, configuration)

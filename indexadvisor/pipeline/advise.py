@@ -33,14 +33,26 @@ if TYPE_CHECKING:
     import psycopg
 
 
-#: Of a time limit, the share the search may use; the rest prices and explains what it chose.
-SEARCH_SHARE = 0.75
+#: What a time limit keeps back from the search, to price and explain what it chose: a share
+#: of the limit, and passes over the statements as long as the baseline's (the search's set
+#: priced, merged, priced with all of it live, drops: each EXPLAIN slower with indexes).
+RESERVE_SHARE = 0.05
+RESERVE_BASELINES = 5.0
+
+
+def reserve(limit_s: float, baseline_s: float) -> float:
+    """Seconds of a `limit_s` time limit not given to the search (at most half of it).
+
+    >>> reserve(10.0, 0.6), reserve(120.0, 0.6), reserve(10.0, 5.0)
+    (3.5, 9.0, 5.0)
+    """
+    return min(limit_s / 2, RESERVE_SHARE * limit_s + RESERVE_BASELINES * baseline_s)
 
 
 def advise(workload: Workload, conn: psycopg.Connection,
            config: AdvisorConfig | None = None,
            progress: Callable[[str], None] | None = None, *, sandbox: bool = False,
-           workers: Sequence[psycopg.Connection] = ()) -> Advice:
+           workers: Sequence[psycopg.Connection] = (), started: float | None = None) -> Advice:
     """Run the whole advisor on `workload` against the database behind `conn`.
 
     `conn` must be a connection from `indexadvisor.db.connect.connect` (read-only, guarded);
@@ -48,10 +60,11 @@ def advise(workload: Workload, conn: psycopg.Connection,
     `sandbox=True` only when `conn` is a throwaway database we created: drop advice may then
     simulate a DROP INDEX in a rolled-back transaction there. `workers` are more guarded
     connections (to the same database, or to its read replicas): each gets its own HypoPG
-    session and what-if EXPLAINs are spread over all of them.
+    session and what-if EXPLAINs are spread over all of them. `config.time_limit_s` counts
+    from `started` (time.perf_counter(); default: now).
     """
     with advice_run(workload, conn, config, progress, sandbox=sandbox,
-                    workers=workers) as run:
+                    workers=workers, started=started) as run:
         return run.advice()
 
 
@@ -60,14 +73,15 @@ def advice_run(workload: Workload, conn: psycopg.Connection,
                config: AdvisorConfig | None = None,
                progress: Callable[[str], None] | None = None, *,
                sandbox: bool = False,
-               workers: Sequence[psycopg.Connection] = ()) -> Iterator[AdviceRun]:
+               workers: Sequence[psycopg.Connection] = (),
+               started: float | None = None) -> Iterator[AdviceRun]:
     """The stages up to the candidate pool, done once, with the HypoPG session kept open, so
     the choice can run again without some candidates (`AdviceRun.advice`): what validation
     does after an index turned out slower for real. Arguments as for `advise`."""
     config = config or AdvisorConfig()
     say = progress or (lambda _message: None)
     check_algorithm(config)
-    started = time.perf_counter()
+    started = time.perf_counter() if started is None else started
     say("reading the catalog")
     catalog = read_catalog(conn)
     say(f"analyzing {len(workload.queries)} queries")
@@ -81,14 +95,16 @@ def advice_run(workload: Workload, conn: psycopg.Connection,
         proposals = refuse(proposals, session)
         say(f"costing {len(analyzed.reads)} queries without new indexes")
         costs.stage = "baseline"
+        clock = time.perf_counter()
         baseline = cost_baseline(analyzed, costs)
+        baseline_s = time.perf_counter() - clock
         proposals = beside_existing(proposals, baseline, costs, catalog)
         say(f"sizing {len(proposals.candidates)} candidate indexes")
         costs.stage = "sizes"
         pool = build_pool(proposals, baseline, catalog, session, config, workload,
                           sandbox=sandbox)
         yield AdviceRun(workload, config, catalog, analyzed, proposals, baseline, pool, costs,
-                        say, started, sandbox)
+                        say, started, sandbox, baseline_s)
 
 
 class AdviceRun:
@@ -98,11 +114,12 @@ class AdviceRun:
     def __init__(self, workload: Workload, config: AdvisorConfig, catalog: Catalog,
                  analyzed: Analyzed, proposals: Proposals, baseline: Baseline, pool: Pool,
                  costs: CachedCosts, say: Callable[[str], None], started: float,
-                 sandbox: bool) -> None:
+                 sandbox: bool, baseline_s: float = 0.0) -> None:
         self.workload, self.config, self.catalog = workload, config, catalog
         self.analyzed, self.proposals, self.baseline, self.pool = (analyzed, proposals,
                                                                    baseline, pool)
         self.costs, self.say, self.started, self.sandbox = costs, say, started, sandbox
+        self.baseline_s = baseline_s  # one EXPLAIN of each statement, no new index
 
     @property
     def statements(self) -> dict[str, CostedQuery]:
@@ -131,7 +148,8 @@ class AdviceRun:
         notes = notes or {}
         self.say(f"selecting among {len(pool.candidates)} candidates ({config.algorithm})")
         deadline = (None if config.time_limit_s is None
-                    else self.started + SEARCH_SHARE * config.time_limit_s)
+                    else self.started + config.time_limit_s
+                    - reserve(config.time_limit_s, self.baseline_s))
         choice = choose(baseline, pool, costs, catalog, config, deadline=deadline)
         self.say("pricing index drops")
         costs.stage = "drops"

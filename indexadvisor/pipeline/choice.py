@@ -75,7 +75,8 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
     costs.stage = "probe"
     probe_end = limits.round_end(PROBE_SHARE)
     space = probe(queries, candidates, costs, baseline.base, rounds=config.probe_rounds,
-                  out_of_time=lambda: probe_end is not None and time.perf_counter() > probe_end)
+                  out_of_time=lambda: probe_end is not None and time.perf_counter() > probe_end,
+                  must_stop=limits.out_of_time)
     best = {q.key: space.floor[q.key] if q.key in space.floor
             else costs.cost(q, candidates).cost for q in queries}
     weight = {q.key: q.weight for q in queries}
@@ -97,8 +98,11 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
     best = {k: min(cost, final[k].cost) for k, cost in best.items()}
     hashed = clashing(selection.chosen, catalog)
     costs.stage = "recommend"
+    late = limits.out_of_time()
     recommendations = _recommend(selection, queries, costs, pool, catalog, baseline.base,
-                                 hashed, space)
+                                 hashed, space, final if late else None)
+    if late:
+        selection = replace(selection, stop_reason=f"{selection.stop_reason}; {SHARED_NOTE}")
     bounds = Bounds(
         no_index=no_index,
         all_candidates=sum(weight[k] * best[k] for k in weight),
@@ -169,8 +173,11 @@ def _placed(added: Candidate, replaced: Candidate | None, gain: float, extra: in
 
 def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: CachedCosts,
                pool: Pool, catalog: Catalog, base: Mapping[str, float],
-               hashed: frozenset[Candidate], space: SearchSpace) -> tuple[Recommendation, ...]:
-    """Each chosen index with its marginal benefit: workload cost without it minus with it."""
+               hashed: frozenset[Candidate], space: SearchSpace,
+               shared: Mapping[str, Cost] | None = None) -> tuple[Recommendation, ...]:
+    """Each chosen index with its marginal benefit: workload cost without it minus with it.
+    Past a time limit (`shared`: each query's final cost) no more EXPLAINs: see
+    `_shared_benefits`."""
     out = []
     chosen = list(selection.chosen)
     index = by_leading_key(queries)
@@ -178,6 +185,8 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
     def relevant(cand: Candidate) -> list[CostedQuery]:
         return index.get((cand.table, cand.columns[0]), [])
 
+    if shared is not None:
+        return _shared_benefits(chosen, queries, shared, pool, catalog, base, hashed)
     narrow = Narrow(chosen)
     offered = Narrow(pool.candidates)  # rivals, by leading key
     costs.prefetch((q, conf) for cand in chosen for q in relevant(cand)
@@ -205,6 +214,35 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
         ))
     return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
+
+
+SHARED_NOTE = ("past the time limit, each index's benefit is the saving of the queries whose "
+               "plans read it, shared among the new indexes each plan reads (not re-costed "
+               "without it), and no rivals are costed")
+
+
+def _shared_benefits(chosen: Sequence[Candidate], queries: Sequence[CostedQuery],
+                     final: Mapping[str, Cost], pool: Pool, catalog: Catalog,
+                     base: Mapping[str, float],
+                     hashed: frozenset[Candidate]) -> tuple[Recommendation, ...]:
+    """Benefits without an EXPLAIN, from the final plans: each query's saving under the set
+    is shared equally among the chosen indexes its plan reads, so the benefits add up to
+    what the plans read saves (a marginal benefit needs one EXPLAIN per index and query)."""
+    benefit = dict.fromkeys(chosen, 0.0)
+    served: dict[Candidate, list[str]] = {c: [] for c in chosen}
+    for q in queries:
+        cost = final.get(q.key)
+        reads = [c for c in chosen if cost is not None and c in cost.used]
+        for cand in reads:
+            benefit[cand] += q.weight * (base[q.key] - cost.cost) / len(reads)
+            served[cand].append(q.key)
+    out = [Recommendation(
+        candidate=cand, ddl=create_index_ddl(cand, catalog, hashed=cand in hashed),
+        size_bytes=pool.sizes[cand], benefit=round(benefit[cand], 2),
+        write_overhead=round(pool.write_cost.get(cand, 0.0), 2),
+        queries=tuple(sorted(served[cand])), write_detail=pool.writes.get(cand))
+        for cand in chosen]
+    return tuple(sorted(out, key=lambda r: (-r.benefit, r.candidate)))
 
 
 RIVALS_TRIED = 3  # rivals re-costed in a recommendation's place (the best by their lone saving)

@@ -88,6 +88,7 @@ class _Search:
         self.evaluated = {c: space.evaluated.get(c, ()) for c in candidates}
         self.relevant = {c: space.relevant.get(c, ()) for c in candidates}
         self.floor = space.floor
+        self.best_used = space.best_used
         self.prefetch: Callable[..., None] | None = getattr(costs, "prefetch", None)
         self.parallel = int(getattr(costs, "parallelism", 1))
         if self.parallel < 2:
@@ -162,7 +163,17 @@ class _Search:
             return None
         return gain, replaced, extra
 
-    def _prefetch_from(self, order: Sequence[Candidate], start: int, beat: float) -> int:
+    def cannot_fit(self, cand: Candidate, allow_add: bool) -> bool:
+        """Whether the move is over the index count or the budget (no need to cost it)."""
+        replaced = self.replaced(cand)
+        if replaced is None and not allow_add:
+            return True
+        extra = self.sizes[cand] - (self.sizes[replaced] if replaced else 0)
+        budget = self.limits.budget_bytes
+        return budget is not None and self.used_bytes + extra > budget
+
+    def _prefetch_from(self, order: Sequence[Candidate], start: int, beat: float,
+                       allow_add: bool) -> int:
         """Cost ahead the moves the search is about to weigh, from `start` in `order`, until
         every session has a few look-ups; the position after the last one taken."""
         assert self.prefetch is not None
@@ -173,7 +184,8 @@ class _Search:
             cand = order[n]
             if self.stale[cand] == -math.inf or self.stale[cand] <= beat:
                 break
-            batch.append(cand)
+            if not self.cannot_fit(cand, allow_add):
+                batch.append(cand)
             n += 1
         self.prefetch((q, self.narrow.of(q, self.replaced(c), c)) for c in batch
                       for q in self.evaluated[c])
@@ -194,17 +206,31 @@ class _Search:
                 stop = found
                 break
         steps = list(self.steps)
+        guessed: list[Candidate] = []
         if not self.timed_out:
             if hasattr(self.costs, "stage"):  # EXPLAINs are counted per stage
                 self.costs.stage = "refine"
             steps += self.refine()
             self.narrow = Narrow(self.chosen)  # pruned and swapped
+        else:
+            guessed = self._fill_from_probes()
         self._write_verdicts()
         chosen = frozenset(self.chosen)
-        final = {q.key: self.costs.cost(q, chosen).cost for q in self.queries}
+        price = self.costs.cost
+        exact = getattr(self.costs, "exact", None)
+        if self.timed_out and exact is not None:
+            # priced as the final EXPLAINs will price it (every index live), once: what
+            # comes after derives its look-ups from these plans
+            price = exact
+            if self.prefetch is not None:
+                self.prefetch(((q, chosen) for q in self.queries), exact=True)
+        final = {q.key: price(q, chosen).cost for q in self.queries}
         if self.timed_out:
-            stop = (f"{TIME_LIMIT_STOP} ({len(self.chosen)} indexes; the search had more to "
-                    "weigh)")
+            weighed = len(self.chosen) - len(guessed)
+            stop = (f"{TIME_LIMIT_STOP} ({weighed} indexes weighed one by one"
+                    + (f", {len(guessed)} more read by the queries' cheapest plans with every "
+                       "candidate, not weighed" if guessed else "")
+                    + "; the search had more to weigh)")
         return Selection(tuple(self.chosen), tuple(steps), final, stop,
                          frozenset(self.write_losers - set(self.chosen)), self.timed_out)
 
@@ -232,8 +258,13 @@ class _Search:
                 if best is not None:
                     self._take(*best[1:])
                 return TIME_LIMIT_STOP
+            if self.cannot_fit(cand, allow_add):  # neither frees up later (bytes and count
+                self.blocked.add(cand)  # only grow) unless a widening appears: not costed
+                self.stale[cand] = -math.inf
+                continue
             if self.prefetch is not None and n >= fetched:
-                fetched = self._prefetch_from(order, n, best[0] if best else -math.inf)
+                fetched = self._prefetch_from(order, n, best[0] if best else -math.inf,
+                                              allow_add)
             found = self.move(cand)
             if found is None:
                 self.stale[cand] = -math.inf
@@ -242,16 +273,6 @@ class _Search:
             ratio = gain / max(extra, 8192)
             self.stale[cand] = self.paid[cand] = ratio
             if ratio < rate:  # pays, but not for its bytes: below the knee
-                continue
-            # Neither frees up later (bytes and count only grow) unless a widening appears.
-            if replaced is None and not allow_add:
-                self.blocked.add(cand)
-                self.stale[cand] = -math.inf
-                continue
-            if (limits.budget_bytes is not None
-                    and self.used_bytes + extra > limits.budget_bytes):
-                self.blocked.add(cand)
-                self.stale[cand] = -math.inf
                 continue
             if best is None or (ratio, gain) > (best[0], best[1]):
                 best = (ratio, gain, cand, replaced, extra)
@@ -284,6 +305,42 @@ class _Search:
             if other in self.stale and cand.is_prefix_of(other):
                 self.stale[other] = self.bound(other)
                 self.blocked.discard(other)
+
+    def _fill_from_probes(self) -> list[Candidate]:
+        """Out of time: fill what is left of the budget with what the queries' cheapest
+        plans read in the probes (`SearchSpace.best_used`), without costing any of it (the
+        final EXPLAINs price the set). Each query's room above its floor is shared among
+        the indexes its plan read that are not chosen yet; they come in falling share per
+        byte, within the budget, the index count, the knee and their write costs. A search
+        stopped after a few moves still returns the indexes its queries' best plans use,
+        not only those it had time to weigh."""
+        share: dict[Candidate, float] = {}
+        chosen = set(self.chosen)
+        for q in self.queries:
+            floor, used = self.floor.get(q.key), self.best_used.get(q.key, frozenset())
+            new = [c for c in used if c not in chosen and c in self.sizes]
+            if floor is None or not new:
+                continue
+            room = q.weight * max(0.0, self.current[q.key] - floor)
+            for c in new:
+                share[c] = share.get(c, 0.0) + room / len(new)
+        net = {c: gain - self.write.get(c, 0.0) for c, gain in share.items()}
+        rate = self.limits.rate(self.tally.total)
+        added: list[Candidate] = []
+        for cand in sorted(net, key=lambda c: (-net[c] / max(self.sizes[c], 8192), c)):
+            if net[cand] <= 0 or net[cand] / max(self.sizes[cand], 8192) < rate:
+                break
+            allow_add = (self.limits.max_indexes is None
+                         or len(self.chosen) < self.limits.max_indexes)
+            if (self.cannot_fit(cand, allow_add) or self.replaced(cand) is not None
+                    or any(cand.is_prefix_of(old) for old in self.narrow.by_lead.get(
+                        cand.lead, ()))):
+                continue  # over a limit, or an index with its key chosen already
+            self.chosen.append(cand)
+            self.narrow.add(cand)
+            self.used_bytes += self.sizes[cand]
+            added.append(cand)
+        return added
 
     def refine(self) -> list[SelectionStep]:
         """Prune, swap, prune again: each move placed on the curve."""

@@ -65,27 +65,36 @@ class SearchSpace:
     evaluated: Mapping[Candidate, tuple[CostedQuery, ...]]
     floor: Mapping[str, float] = field(default_factory=dict)  # query key -> lowest cost
     kept: Mapping[str, frozenset[Candidate]] = field(default_factory=dict)
+    # query key -> what its cheapest probe plan read (every candidate live): a guess of the
+    # best set that costs no EXPLAIN, for a search cut short by its time limit
+    best_used: Mapping[str, frozenset[Candidate]] = field(default_factory=dict)
 
     @classmethod
     def build(cls, queries: Sequence[CostedQuery], candidates: Sequence[Candidate], *,
               kept: Mapping[str, frozenset[Candidate]] | None = None,
-              floor: Mapping[str, float] | None = None) -> SearchSpace:
+              floor: Mapping[str, float] | None = None,
+              best_used: Mapping[str, frozenset[Candidate]] | None = None) -> SearchSpace:
         """`kept`: query key -> the candidates its probes used (a query not in it is costed
         against every candidate relevant to it)."""
         index = by_leading_key(queries)
         kept = kept or {}
         relevant: dict[Candidate, tuple[CostedQuery, ...]] = {}
         evaluated: dict[Candidate, tuple[CostedQuery, ...]] = {}
+        kept_by_lead: dict[tuple[str, tuple[TableName, str]], list[Candidate]] = {}
+        for key, used in kept.items():  # a prefix has the same leading key
+            for x in used:
+                kept_by_lead.setdefault((key, x.lead), []).append(x)
         for cand in candidates:
-            mine = tuple(index.get((cand.table, cand.columns[0]), ()))
+            mine = tuple(index.get(cand.lead, ()))
             relevant[cand] = mine
             own = {q.key for q in mine if q.key not in kept or cand in kept[q.key]}
             wider = {q.key for q in mine if q.key not in own
-                     and any(x.is_prefix_of(cand) for x in kept[q.key])}
+                     and any(x.is_prefix_of(cand)
+                             for x in kept_by_lead.get((q.key, cand.lead), ()))}
             if wider and len(own) + len(wider) >= 2:
                 own |= wider
             evaluated[cand] = tuple(q for q in mine if q.key in own)
-        return cls(relevant, evaluated, dict(floor or {}), dict(kept))
+        return cls(relevant, evaluated, dict(floor or {}), dict(kept), dict(best_used or {}))
 
     def candidates(self) -> list[Candidate]:
         """The candidates some query is costed against."""
