@@ -7,8 +7,9 @@ Everything later passes know about the database comes from one `Catalog`, read o
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import Any
 from functools import cached_property
 from types import MappingProxyType
 
@@ -147,6 +148,11 @@ class Catalog:
     def table(self, name: TableName) -> Table | None:
         return self.tables.get(name)
 
+    def __reduce__(self) -> tuple[Any, tuple[dict[str, Any]]]:
+        # for worker processes: read-only mappings travel as dicts (cached values stay home)
+        return (_catalog, ({f.name: dict(v) if isinstance(v, MappingProxyType) else v
+                            for f in fields(self) for v in (getattr(self, f.name),)},))
+
     def family(self, name: TableName) -> tuple[TableName, ...]:
         """`name` and the tables of its partition tree an index of one serves a query on
         another through: its ancestors (a parent's index has an index on this partition) and
@@ -208,3 +214,9 @@ class Catalog:
         return {
             name: {c.name: c.type for c in table.columns} for name, table in self.tables.items()
         }
+
+
+def _catalog(values: dict[str, Any]) -> Catalog:
+    """A Catalog from `Catalog.__reduce__`'s values."""
+    return Catalog(**{k: MappingProxyType(v) if isinstance(v, dict) else v
+                      for k, v in values.items()})

@@ -93,6 +93,8 @@ class CachedCosts:
         self._derived_from: dict[_Key, _Key] = {}
         self._by_lead: OrderedDict[frozenset[Candidate],
                                    dict[tuple[TableName, str], list[Candidate]]] = OrderedDict()
+        self._by_table: OrderedDict[frozenset[Candidate],
+                                    dict[TableName, list[Candidate]]] = OrderedDict()
         self._plans: OrderedDict[_Key, tuple[str, dict[str, str]]] = OrderedDict()
         self._held = 0  # characters of plan text in _plans
         self._base: dict[str, tuple[str, dict[str, str]]] = {}  # no new index, per query
@@ -136,6 +138,24 @@ class CachedCosts:
             return frozenset(c for lead in leads for c in index.get(lead, ()))
         return frozenset(c for lead, cands in index.items() if lead in leads for c in cands)
 
+    def _on_tables(self, config: frozenset[Candidate],
+                   tables: frozenset[TableName]) -> frozenset[Candidate]:
+        """The part of `config` on `tables` (the configuration indexed by table once, as in
+        `relevant`)."""
+        if len(config) < 8:
+            return frozenset(c for c in config if c.table in tables)
+        index = self._by_table.get(config)
+        if index is None:
+            index = {}
+            for c in config:
+                index.setdefault(c.table, []).append(c)
+            self._by_table[config] = index
+            if len(self._by_table) > BY_LEAD_KEPT:
+                self._by_table.popitem(last=False)
+        else:
+            self._by_table.move_to_end(config)
+        return frozenset(c for t in tables for c in index.get(t, ()))
+
     # -- look-ups --------------------------------------------------------------------------
     def cost(self, query: CostedQuery, configuration: Iterable[Candidate]) -> Cost:
         """Cost of `query` with `configuration` live; raises StatementNotCostable for a bad
@@ -151,7 +171,7 @@ class CachedCosts:
         configuration = frozenset(configuration)
         relevant = self.relevant(query, configuration)
         if exact and query.scope:  # indexes on tables its plan cannot read change nothing
-            configuration = frozenset(c for c in configuration if c.table in query.scope)
+            configuration = self._on_tables(configuration, query.scope)
         if not exact or relevant == configuration:
             return (query.key, relevant)  # the same indexes live: the same EXPLAIN
         return (_EXACT + query.key, configuration)

@@ -46,6 +46,7 @@ class HypoSession:
         self.resets = 0
         self._created = 0
         self._live: dict[Candidate, tuple[int, ...]] = {}
+        self._live_on: dict[TableName, set[Candidate]] = {}  # `_live` by table
         self._names: dict[str, Candidate] = {}
         self._oid_names: dict[int, str] = {}
         self._display: dict[str, str] = {}
@@ -78,6 +79,7 @@ class HypoSession:
     def _reset(self) -> None:
         self.conn.execute("SELECT hypopg_reset()")
         self._live.clear()
+        self._live_on.clear()
         self._names.clear()
         self._display.clear()
         self._oid_names.clear()
@@ -178,6 +180,7 @@ class HypoSession:
             self._display[name] = shown
         for cand, created in oids.items():
             self._live[cand] = tuple(created)
+            self._live_on.setdefault(cand.table, set()).add(cand)
         self._created += len(rows)
 
     def _drop_untracked(self) -> None:
@@ -224,8 +227,12 @@ class HypoSession:
         that reads none of those tables never sees them, so switching between statements on
         different tables creates and drops nothing."""
         wanted = set(config)
-        stale = [c for c in self._live
-                 if c not in wanted and (scope is None or c.table in scope)]
+        if scope is None:
+            stale = [c for c in self._live if c not in wanted]
+        else:  # thousands may live on other tables: only the scope's are looked at
+            stale = [c for t in scope for c in self._live_on.get(t, ()) if c not in wanted]
+        for cand in stale:
+            self._live_on[cand.table].discard(cand)
         self._drop([oid for cand in stale for oid in self._live.pop(cand)])
         missing = sorted(c for c in wanted if c not in self._live)
         needed = sum(len(self._targets(c)) for c in missing)

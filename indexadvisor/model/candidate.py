@@ -92,6 +92,19 @@ class Candidate:
     def __hash__(self) -> int:
         return self._hash  # type: ignore[attr-defined]
 
+    def __reduce__(self) -> tuple[type[Candidate], tuple[object, ...]]:
+        # rebuilt, not restored: a hash of strings differs between processes
+        return (Candidate, (self.table, self.columns, self.include, self.where, self.method,
+                            self.order))
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, Candidate):
+            return NotImplemented
+        return (self._hash == other._hash  # type: ignore[attr-defined]
+                and self._order() == other._order())
+
     @property
     def lead(self) -> tuple[TableName, str]:
         """(table, first key): what `is_relevant` looks for among a query's uses."""

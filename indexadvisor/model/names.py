@@ -67,6 +67,25 @@ class TableName:
     schema: str
     name: str
 
+    def __post_init__(self) -> None:
+        # hashed and compared millions of times (in every (table, key) a search looks up)
+        object.__setattr__(self, "_hash", hash((self.schema, self.name)))
+
+    def __hash__(self) -> int:
+        return self._hash  # type: ignore[attr-defined,no-any-return]
+
+    def __reduce__(self) -> tuple[type[TableName], tuple[str, str]]:
+        # rebuilt, not restored: a hash of strings differs between processes
+        return (TableName, (self.schema, self.name))
+
+    def __eq__(self, other: object) -> bool:
+        if self is other:
+            return True
+        if not isinstance(other, TableName):
+            return NotImplemented
+        return (self._hash == other._hash  # type: ignore[attr-defined]
+                and self.schema == other.schema and self.name == other.name)
+
     def __str__(self) -> str:
         return f"{quote_ident(self.schema)}.{quote_ident(self.name)}"
 

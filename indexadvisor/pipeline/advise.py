@@ -37,13 +37,13 @@ if TYPE_CHECKING:
 #: of the limit, and passes over the statements as long as the baseline's (the search's set
 #: priced, merged, priced with all of it live, drops: each EXPLAIN slower with indexes).
 RESERVE_SHARE = 0.05
-RESERVE_BASELINES = 5.0
+RESERVE_BASELINES = 6.0
 
 
 def reserve(limit_s: float, baseline_s: float) -> float:
     """Seconds of a `limit_s` time limit not given to the search (at most half of it).
 
-    >>> reserve(10.0, 0.6), reserve(120.0, 0.6), reserve(10.0, 5.0)
+    >>> reserve(10.0, 0.5), reserve(120.0, 0.5), reserve(10.0, 5.0)
     (3.5, 9.0, 5.0)
     """
     return min(limit_s / 2, RESERVE_SHARE * limit_s + RESERVE_BASELINES * baseline_s)
@@ -85,7 +85,7 @@ def advice_run(workload: Workload, conn: psycopg.Connection,
     say("reading the catalog")
     catalog = read_catalog(conn)
     say(f"analyzing {len(workload.queries)} queries")
-    analyzed = analyze_workload(workload, catalog)
+    analyzed = analyze_workload(workload, catalog, config.jobs)
     proposals = propose(analyzed, catalog, config)
     with ExitStack() as stack:
         session = stack.enter_context(HypoSession(conn, catalog))

@@ -52,14 +52,25 @@ class Analyzed:
     schema: SchemaMap
 
 
-def analyze_workload(workload: Workload, catalog: Catalog) -> Analyzed:
-    """Analyze every query; sort it into reads, writes and problems."""
+# Below this many queries one process analyzes them all (a worker takes a second to start).
+PARALLEL_MIN_QUERIES = 1000
+
+
+def analyze_workload(workload: Workload, catalog: Catalog, jobs: int = 1) -> Analyzed:
+    """Analyze every query; sort it into reads, writes and problems. With `jobs` > 1 and a
+    large workload, `jobs - 1` worker processes analyze shares of it beside this one
+    (parsing and name resolution are CPU-bound Python: thousands of statements take
+    seconds each); the result is the same, in the same order."""
     schema = catalog_schema(catalog)
     reads: list[Item] = []
     writes: list[Item] = []
     problems: dict[str, Problem] = {}
-    for query in workload.queries:
-        problem, item = analyze_query(query, schema, catalog)
+    queries = list(workload.queries)
+    if jobs > 1 and len(queries) >= PARALLEL_MIN_QUERIES:
+        verdicts = _in_processes(queries, schema, catalog, jobs)
+    else:
+        verdicts = [analyze_query(query, schema, catalog) for query in queries]
+    for query, (problem, item) in zip(queries, verdicts):
         if item is not None and item.kind in WRITE_KINDS:
             writes.append(item)
         if problem is not None:
@@ -67,6 +78,40 @@ def analyze_workload(workload: Workload, catalog: Catalog) -> Analyzed:
         elif item is not None:
             reads.append(item)
     return Analyzed(tuple(reads), tuple(writes), problems, schema)
+
+
+_shared: tuple[SchemaMap, Catalog] | None = None  # a worker's schema and catalog
+
+
+def _start_worker(schema: SchemaMap, catalog: Catalog) -> None:
+    global _shared
+    _shared = (schema, catalog)
+
+
+def _analyze_share(queries: list[Query]) -> list[tuple[Problem | None, Item | None]]:
+    assert _shared is not None
+    schema, catalog = _shared
+    return [analyze_query(query, schema, catalog) for query in queries]
+
+
+def _in_processes(queries: list[Query], schema: SchemaMap, catalog: Catalog,
+                  jobs: int) -> list[tuple[Problem | None, Item | None]]:
+    """`analyze_query` over `queries`: the first share here, the others in `jobs - 1`
+    processes started fresh ("spawn": the advisor may run threads by now, which a fork
+    would copy mid-step)."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    size = -(-len(queries) // jobs)
+    shares = [queries[n:n + size] for n in range(0, len(queries), size)]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(len(shares) - 1, mp_context=context, initializer=_start_worker,
+                             initargs=(schema, catalog)) as pool:
+        futures = [pool.submit(_analyze_share, share) for share in shares[1:]]
+        out = [analyze_query(query, schema, catalog) for query in shares[0]]
+        for future in futures:
+            out.extend(future.result())
+    return out
 
 
 def catalog_schema(catalog: Catalog) -> SchemaMap:

@@ -90,7 +90,8 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
         queries, candidates, pool.sizes, costs, limits, search_space)
     all_bytes = sum(pool.sizes.values())
     costs.stage = "merge"
-    selection, pool = _merge(selection, queries, costs, pool, catalog, limits)
+    if not selection.timed_out:  # (a merge prices the whole set again)
+        selection, pool = _merge(selection, queries, costs, pool, catalog, limits)
     costs.stage = "final"
     costs.prefetch(((q, selection.chosen) for q in queries), exact=True)
     final = {q.key: costs.exact(q, selection.chosen) for q in queries}

@@ -110,6 +110,8 @@ class _Search:
                 self.stale[cand] = self.bound(cand)
         self.blocked: set[Candidate] = set()  # would gain, but over the budget or the count
         self.history: dict[Candidate, list[tuple[frozenset[Candidate], float]]] = {}
+        self._fit_others: frozenset[Candidate] | None = None  # `gain_bound`'s last set
+        self._fit: dict[Candidate, list[tuple[float, frozenset[Candidate]]]] = {}
         self.paid: dict[Candidate, float] = {}  # last gain per byte of every move that paid
         self.steps: list[SelectionStep] = []
         self.timed_out = False
@@ -392,11 +394,21 @@ class _Search:
         _, cand, gain, extra = best
         return knee.reason(cand, gain, extra, now, self.used_bytes, self.limits.budget_bytes)
 
-    def gain_bound(self, cand: Candidate, others: frozenset[Candidate]) -> float:
-        """An upper bound of what adding `cand` beside `others` gains: the least it gained
-        beside a subset of them when the search costed it (infinite if never)."""
-        return min((g for base, g in self.history.get(cand, ()) if base <= others),
-                   default=math.inf)
+    def gain_bound(self, cand: Candidate, others: frozenset[Candidate],
+                   without: Candidate | None = None) -> float:
+        """An upper bound of what adding `cand` beside `others` (less `without`) gains: the
+        least it gained beside a subset of them when the search costed it (infinite if
+        never). Swaps ask for every (out, in) pair of one set: the costings beside a subset
+        of `others` are found once per candidate, least gain first."""
+        if self._fit_others is not others:
+            self._fit_others, self._fit = others, {}
+        fitting = self._fit.get(cand)
+        if fitting is None:
+            fitting = self._fit[cand] = sorted(
+                ((g, base) for base, g in self.history.get(cand, ()) if base <= others),
+                key=lambda entry: entry[0])
+        return next((g for g, base in fitting if without is None or without not in base),
+                    math.inf)
 
     def _write_verdicts(self) -> None:
         """Candidates never costed because not even their best could pay for their writes:

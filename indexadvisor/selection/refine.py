@@ -19,7 +19,7 @@ SWAP_ROUNDS = 4
 SWAP_PREFETCH = 4  # swap pairs costed ahead at once on parallel sessions
 
 Affects = Mapping[Candidate, Sequence[CostedQuery]]
-GainBound = Callable[[Candidate, frozenset[Candidate]], float]
+GainBound = Callable[[Candidate, frozenset[Candidate], Candidate], float]
 
 
 class Tally:
@@ -113,15 +113,15 @@ class Curve:
 def swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Candidate, int],
          costs: CostModel, affects: Affects, write: Mapping[Candidate, float], limits: Limits,
          tally: Tally, out_of_time: Callable[[], bool],
-         gain_bound: GainBound = lambda _c, _s: math.inf) -> list[SelectionStep]:
+         gain_bound: GainBound = lambda _c, _s, _o: math.inf) -> list[SelectionStep]:
     """Local improvement after the greedy pass: replace one chosen index by one of the best
     candidates left out (often one the budget blocked, or one whose worth only showed once
     others were in), whenever the workload, net of write costs, gets cheaper within the
     budget. Best swap per round, at most SWAP_ROUNDS rounds. Mutates `chosen`.
 
     Lazily: a swap's delta is what `inn` gains beside the others less what losing `out`
-    costs (`loss`, known for every chosen index first). `gain_bound(inn, others)` bounds the
-    first (the greedy's own costing of `inn` beside a subset of `others`: gains only shrink
+    costs (`loss`, known for every chosen index first). `gain_bound(inn, chosen, out)` bounds
+    the first (the greedy's own costing of `inn` beside a subset of `others`: gains only shrink
     as indexes are added, the greedy's lazy evaluation assumes as much), so pairs are
     costed best bound first, until no bound left can beat the best delta found."""
     steps: list[SelectionStep] = []
@@ -136,12 +136,12 @@ def swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Cand
                  if inn not in live and (limits.budget_bytes is None
                                            or used - sizes[out] + sizes[inn]
                                            <= limits.budget_bytes)]
-        loss = _losses(chosen, affects, costs)
+        loss = _losses(chosen, affects, costs, tally.current)
         now = frozenset(chosen)
         narrow = Narrow(chosen)
         bounds = {}
         for out, inn in pairs:
-            bounds[out, inn] = (gain_bound(inn, now - {out}) - loss[out] - write.get(inn, 0.0)
+            bounds[out, inn] = (gain_bound(inn, now, out) - loss[out] - write.get(inn, 0.0)
                                 + write.get(out, 0.0) - rate * (sizes[inn] - sizes[out]))
         pairs = sorted((p for p in pairs if bounds[p] > 0), key=lambda p: -bounds[p])
         best: tuple[float, Candidate, Candidate] | None = None
@@ -153,7 +153,7 @@ def swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Cand
                 prefetch((q, narrow.of(q, o, i))
                          for o, i in ahead for q in touched_by(affects, [o, i]))
             touched = touched_by(affects, [out, inn])
-            before = sum(q.weight * costs.cost(q, narrow.of(q)).cost for q in touched)
+            before = sum(q.weight * tally.current[q.key] for q in touched)  # under `chosen`
             after = sum(q.weight * costs.cost(q, narrow.of(q, out, inn)).cost for q in touched)
             delta = before - after - write.get(inn, 0.0) + write.get(out, 0.0)
             delta -= rate * (sizes[inn] - sizes[out])  # the bytes' worth (the knee)
@@ -187,7 +187,7 @@ def prune(chosen: list[Candidate], affects: Affects, costs: CostModel,
         for cand in fresh:
             gain = touched = 0.0
             for q in affects[cand]:
-                with_it = costs.cost(q, narrow.of(q)).cost
+                with_it = tally.current[q.key]  # the tally follows `chosen`
                 without = costs.cost(q, narrow.of(q, cand)).cost
                 gain += q.weight * (without - with_it)
                 if without != with_it:
@@ -216,8 +216,9 @@ def prune(chosen: list[Candidate], affects: Affects, costs: CostModel,
 
 
 def _losses(chosen: Sequence[Candidate], affects: Affects, costs: CostModel,
-            ) -> dict[Candidate, float]:
-    """What the workload loses when each chosen index goes (the others kept)."""
+            current: Mapping[str, float]) -> dict[Candidate, float]:
+    """What the workload loses when each chosen index goes (the others kept; `current`:
+    each query's cost with all of them)."""
     prefetch = getattr(costs, "prefetch", None)
     narrow = Narrow(chosen)
     if prefetch is not None:
@@ -225,6 +226,6 @@ def _losses(chosen: Sequence[Candidate], affects: Affects, costs: CostModel,
     loss = {}
     for cand in chosen:
         loss[cand] = sum(q.weight * (costs.cost(q, narrow.of(q, cand)).cost
-                                     - costs.cost(q, narrow.of(q)).cost)
+                                     - current[q.key])
                          for q in affects[cand])
     return loss
