@@ -4,6 +4,8 @@ and statements that fail analysis for each reason)."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from benchmarks.scale import oltp
@@ -16,7 +18,10 @@ from indexadvisor.pipeline import analysis
 from .conftest import run_sql
 
 
-def test_processes_analyze_as_one_does(fresh_db: str, monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("threads", [1, 2], ids=["forked", "spawned"])
+def test_processes_analyze_as_one_does(fresh_db: str, monkeypatch: pytest.MonkeyPatch,
+                                       threads: int) -> None:
+    """(with another thread running, workers are spawned, not forked)"""
     run_sql(fresh_db, oltp.schema_sql())
     texts = [text for text, _ in oltp.statements()[:300]]
     texts += ["SELECT * FROM no_such_table WHERE id = 1", "SELECT 1",
@@ -27,6 +32,7 @@ def test_processes_analyze_as_one_does(fresh_db: str, monkeypatch: pytest.Monkey
         catalog = read_catalog(conn)
     one = analysis.analyze_workload(workload, catalog)
     monkeypatch.setattr(analysis, "PARALLEL_MIN_QUERIES", 1)
+    monkeypatch.setattr(threading, "active_count", lambda: threads)
     three = analysis.analyze_workload(workload, catalog, jobs=3)
     assert len(one.reads) > 250 and len(one.problems) >= 3
     assert three.reads == one.reads

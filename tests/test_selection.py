@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -101,7 +100,7 @@ def test_floors_leave_moves_that_cannot_win_uncosted() -> None:
     queries = [_query("big", ["a"])] + [_query(f"small{c}", [c]) for c in "bcdefgh"]
     base = {"big": 1000.0} | {f"small{c}": 10.0 for c in "bcdefgh"}
     factors = {("big", cands[0]): 0.5} | {(f"small{c}", cand): 0.9
-                                            for c, cand in zip("bcdefgh", cands[1:])}
+                                            for c, cand in zip("bcdefgh", cands[1:], strict=True)}
     sizes = {c: 100 for c in cands}
     limits = Limits(None, 1, 0.0)
     plain, bounded = Counted(base, factors), Counted(base, factors)

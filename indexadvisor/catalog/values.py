@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import datetime
-from typing import Any
 from functools import cached_property
 from types import MappingProxyType
+from typing import Any
 
 from ..model.names import TableName, quote_ident
 
@@ -218,5 +218,6 @@ class Catalog:
 
 def _catalog(values: dict[str, Any]) -> Catalog:
     """A Catalog from `Catalog.__reduce__`'s values."""
-    return Catalog(**{k: MappingProxyType(v) if isinstance(v, dict) else v
-                      for k, v in values.items()})
+    fixed: dict[str, Any] = {k: MappingProxyType(v) if isinstance(v, dict) else v
+                             for k, v in values.items()}
+    return Catalog(**fixed)

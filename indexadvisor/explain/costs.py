@@ -213,9 +213,10 @@ class CachedCosts:
             return
         wanted: dict[_Key, CostedQuery] = {}
         for query, configuration in requests:
+            if len(query.scope) < PARALLEL_MIN_TABLES:
+                continue
             key = self._key(query, configuration, exact=exact)
-            if (key in wanted or len(query.scope) < PARALLEL_MIN_TABLES
-                    or self._known(key) is not None):
+            if key in wanted or self._known(key) is not None:
                 continue
             wanted[key] = query
         if not wanted:

@@ -139,36 +139,34 @@ class Explainer:
     def _explain(self, text: str, params: Sequence[str | None] | None, param_count: int,
                  options: str) -> Any:
         if params is not None and len(params) > 0:
-            return self._prepared(text, list(params), options, custom=True)
+            with self.conn.transaction():
+                return self._prepared(text, list(params), options, custom=True)
         if param_count > 0 and self._generic_plan and "ANALYZE" not in options:
             return self._execute(
                 sql.SQL("EXPLAIN (GENERIC_PLAN, {}) ").format(sql.SQL(options)) + sql.SQL(text)
             ).fetchone()
         if param_count > 0:
-            return self._prepared(text, [None] * param_count, options, custom=False)
+            with self.conn.transaction():
+                return self._prepared(text, [None] * param_count, options, custom=False)
         return self._execute(
             sql.SQL("EXPLAIN ({}) ").format(sql.SQL(options)) + sql.SQL(text)).fetchone()
 
     def _prepared(self, text: str, values: list[str | None], options: str, *,
                   custom: bool) -> Any:
         """PREPARE + EXPLAIN EXECUTE. Prepared statements outlive a rolled-back transaction,
-        so a fresh name is used each time and any left by a failed call are dropped first.
-        The statements go out in one pipeline (one round trip, not six: thousands of
-        statements are costed this way), each still its own extended-protocol message, so a
-        statement's text can never smuggle in a second one."""
+        so a fresh name is used each time and any left by a failed call are dropped first."""
+        if self._prepared_dirty:
+            self.conn.execute("DEALLOCATE ALL")
+            self._prepared_dirty = False
         mode = "force_custom_plan" if custom else "force_generic_plan"
+        self.conn.execute(sql.SQL("SET LOCAL plan_cache_mode = {}").format(sql.Literal(mode)))
         name = sql.Identifier(f"{_PREPARED}_{self.calls}")
+        self._prepared_dirty = True
+        self.conn.execute(sql.SQL("PREPARE {} AS ").format(name) + sql.SQL(text))
         placeholders = sql.SQL(", ").join(sql.Literal(v) for v in values)
-        with self.conn.pipeline(), self.conn.transaction():
-            if self._prepared_dirty:
-                self.conn.execute("DEALLOCATE ALL")
-            self._prepared_dirty = True
-            self.conn.execute(sql.SQL("SET LOCAL plan_cache_mode = {}").format(
-                sql.Literal(mode)))
-            self.conn.execute(sql.SQL("PREPARE {} AS ").format(name) + sql.SQL(text))
-            cursor = self._execute(sql.SQL("EXPLAIN ({}) EXECUTE {} ({})").format(
-                sql.SQL(options), name, placeholders))
-            self.conn.execute(sql.SQL("DEALLOCATE {}").format(name))
-        row = cursor.fetchone()
+        row = self._execute(
+            sql.SQL("EXPLAIN ({}) EXECUTE {} ({})").format(sql.SQL(options), name, placeholders)
+        ).fetchone()
+        self.conn.execute(sql.SQL("DEALLOCATE {}").format(name))
         self._prepared_dirty = False
         return row

@@ -72,7 +72,7 @@ class TableName:
         object.__setattr__(self, "_hash", hash((self.schema, self.name)))
 
     def __hash__(self) -> int:
-        return self._hash  # type: ignore[attr-defined,no-any-return]
+        return self._hash  # type: ignore[attr-defined]
 
     def __reduce__(self) -> tuple[type[TableName], tuple[str, str]]:
         # rebuilt, not restored: a hash of strings differs between processes

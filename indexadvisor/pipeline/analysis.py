@@ -70,7 +70,7 @@ def analyze_workload(workload: Workload, catalog: Catalog, jobs: int = 1) -> Ana
         verdicts = _in_processes(queries, schema, catalog, jobs)
     else:
         verdicts = [analyze_query(query, schema, catalog) for query in queries]
-    for query, (problem, item) in zip(queries, verdicts):
+    for query, (problem, item) in zip(queries, verdicts, strict=True):
         if item is not None and item.kind in WRITE_KINDS:
             writes.append(item)
         if problem is not None:
@@ -97,20 +97,29 @@ def _analyze_share(queries: list[Query]) -> list[tuple[Problem | None, Item | No
 def _in_processes(queries: list[Query], schema: SchemaMap, catalog: Catalog,
                   jobs: int) -> list[tuple[Problem | None, Item | None]]:
     """`analyze_query` over `queries`: the first share here, the others in `jobs - 1`
-    processes started fresh ("spawn": the advisor may run threads by now, which a fork
-    would copy mid-step)."""
+    processes. Forked when this process runs no other thread (a fork copies a thread's
+    locks mid-step: the terminal's spinner), else started fresh ("spawn", which imports
+    the main module again: `python -m indexadvisor` is safe). A worker that fails leaves
+    its share to this process."""
     import multiprocessing
+    import threading
     from concurrent.futures import ProcessPoolExecutor
+    from concurrent.futures.process import BrokenProcessPool
 
     size = -(-len(queries) // jobs)
     shares = [queries[n:n + size] for n in range(0, len(queries), size)]
-    context = multiprocessing.get_context("spawn")
+    alone = threading.active_count() == 1
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if alone and "fork" in methods else "spawn")
     with ProcessPoolExecutor(len(shares) - 1, mp_context=context, initializer=_start_worker,
                              initargs=(schema, catalog)) as pool:
         futures = [pool.submit(_analyze_share, share) for share in shares[1:]]
         out = [analyze_query(query, schema, catalog) for query in shares[0]]
-        for future in futures:
-            out.extend(future.result())
+        for future, share in zip(futures, shares[1:], strict=True):
+            try:
+                out.extend(future.result())
+            except (BrokenProcessPool, OSError, RuntimeError):
+                out.extend(analyze_query(query, schema, catalog) for query in share)
     return out
 
 

@@ -77,8 +77,10 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
     space = probe(queries, candidates, costs, baseline.base, rounds=config.probe_rounds,
                   out_of_time=lambda: probe_end is not None and time.perf_counter() > probe_end,
                   must_stop=limits.out_of_time)
+    every = frozenset(candidates)
+    late = limits.out_of_time()  # probing was cut short: no EXPLAIN for what it missed
     best = {q.key: space.floor[q.key] if q.key in space.floor
-            else costs.cost(q, candidates).cost for q in queries}
+            else baseline.base[q.key] if late else costs.cost(q, every).cost for q in queries}
     weight = {q.key: q.weight for q in queries}
     no_index = sum(weight[k] * baseline.base[k] for k in weight)
     costs.stage = "search"
@@ -233,7 +235,9 @@ def _shared_benefits(chosen: Sequence[Candidate], queries: Sequence[CostedQuery]
     served: dict[Candidate, list[str]] = {c: [] for c in chosen}
     for q in queries:
         cost = final.get(q.key)
-        reads = [c for c in chosen if cost is not None and c in cost.used]
+        if cost is None:
+            continue
+        reads = [c for c in chosen if c in cost.used]
         for cand in reads:
             benefit[cand] += q.weight * (base[q.key] - cost.cost) / len(reads)
             served[cand].append(q.key)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import TypeVar
 
 from pglast import ast, fingerprint, parse_sql
@@ -65,6 +66,7 @@ class ParsedStatement:
     param_count: int  # highest $n, 0 when there are none
 
 
+@lru_cache(maxsize=16384)  # a value: grouping, analysis and costing each ask for it
 def parse_statement(text: str) -> ParsedStatement:
     """Parse exactly one statement with libpg_query, or raise StatementError.
 
