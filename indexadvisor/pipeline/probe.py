@@ -40,10 +40,6 @@ def probe(queries: Sequence[CostedQuery], candidates: Sequence[Candidate], costs
     for n in range(rounds):
         if n > 0 and out_of_time():
             break
-        # queries asking for the same indexes one after the other: the session keeps them
-        # live instead of dropping and making them again (thousands of statements, a few
-        # dozen candidates each)
-        open_queries.sort(key=lambda q: tuple(sorted(left[q.key])))
         still = []
         chunk = CHUNK_PER_SESSION * costs.parallelism
         for at, q in enumerate(open_queries):
