@@ -199,3 +199,15 @@ def test_probes_keep_what_the_plans_used(snow: str) -> None:
         relevant = sum(len(v) for v in space.relevant.values())
         assert evaluated < relevant / 2
 
+
+
+def test_a_time_limit_restarts_for_each_selection(snow: str) -> None:
+    """Validation selects again after minutes of building and measuring: that selection has
+    the whole limit again, not what the first one left."""
+    config = AdvisorConfig(budget_bytes=BUDGET, time_limit_s=60)
+    with connect(snow) as conn, advice_run(collect(_statements()), conn, config) as run:
+        first = run.advice()
+        run.started -= 3600  # as if the first selection and its measuring took an hour
+        again = run.advice(frozenset({first.recommendations[0].candidate}))
+    assert not first.counters.timed_out and not again.counters.timed_out
+    assert again.recommendations

@@ -120,6 +120,8 @@ class AdviceRun:
                                                                    baseline, pool)
         self.costs, self.say, self.started, self.sandbox = costs, say, started, sandbox
         self.baseline_s = baseline_s  # one EXPLAIN of each statement, no new index
+        self.choices = 0  # advice() calls so far: a time limit restarts for each after the
+        # first (validation selects again after minutes of measuring)
 
     @property
     def statements(self) -> dict[str, CostedQuery]:
@@ -147,8 +149,10 @@ class AdviceRun:
                                                   if c not in excluded))
         notes = notes or {}
         self.say(f"selecting among {len(pool.candidates)} candidates ({config.algorithm})")
+        start = self.started if self.choices == 0 else time.perf_counter()
+        self.choices += 1
         deadline = (None if config.time_limit_s is None
-                    else self.started + config.time_limit_s
+                    else start + config.time_limit_s
                     - reserve(config.time_limit_s, self.baseline_s))
         choice = choose(baseline, pool, costs, catalog, config, deadline=deadline)
         self.say("pricing index drops")
