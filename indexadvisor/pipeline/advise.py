@@ -19,7 +19,7 @@ from ..candidates.gin import gin_note, gin_proposals
 from ..catalog import Catalog
 from ..catalog.read import read_catalog
 from ..drops.price import advise_drops
-from ..explain.costs import CachedCosts
+from ..explain.costs import PARALLEL_MIN_TABLES, CachedCosts
 from ..explain.hypo import HypoSession
 from ..model import Advice, AdvisorConfig, Candidate, CostedQuery, Counters, Plan, Workload
 from .analysis import Analyzed, analyze_workload
@@ -87,6 +87,8 @@ def advice_run(workload: Workload, conn: psycopg.Connection,
     say(f"analyzing {len(workload.queries)} queries")
     analyzed = analyze_workload(workload, catalog, config.jobs)
     proposals = propose(analyzed, catalog, config)
+    if not any(len(item.costed.scope) >= PARALLEL_MIN_TABLES for item in analyzed.reads):
+        workers = ()  # no join to cost: the sessions would idle, their bookkeeping would not
     with ExitStack() as stack:
         session = stack.enter_context(HypoSession(conn, catalog))
         helpers = [stack.enter_context(HypoSession(worker, catalog)) for worker in workers]
