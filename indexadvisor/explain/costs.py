@@ -32,10 +32,10 @@ from __future__ import annotations
 
 import json
 from collections import Counter, OrderedDict, deque
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from ..model import Candidate, Cost, CostedQuery, Plan, TableName, is_relevant
 from .errors import StatementNotCostable
@@ -61,6 +61,26 @@ class _Explained:
     cost: Cost
     text: str
     names: dict[str, str]
+
+
+_T = TypeVar("_T")
+
+
+def _indexed(kept: OrderedDict[frozenset[Candidate], dict[_T, list[Candidate]]],
+             config: frozenset[Candidate], by: Callable[[Candidate], _T],
+             ) -> dict[_T, list[Candidate]]:
+    """`config` grouped by `by`, made once and kept among the last BY_LEAD_KEPT ones."""
+    index = kept.get(config)
+    if index is None:
+        index = {}
+        for c in config:
+            index.setdefault(by(c), []).append(c)
+        kept[config] = index
+        if len(kept) > BY_LEAD_KEPT:
+            kept.popitem(last=False)
+    else:
+        kept.move_to_end(config)
+    return index
 
 
 def _index_names(node: Mapping[str, Any]) -> Iterator[str]:
@@ -123,16 +143,7 @@ class CachedCosts:
             else frozenset(configuration)
         if len(config) < 8:
             return frozenset(c for c in config if is_relevant(c, query.leading))
-        index = self._by_lead.get(config)
-        if index is None:
-            index = {}
-            for c in config:
-                index.setdefault(c.lead, []).append(c)
-            self._by_lead[config] = index
-            if len(self._by_lead) > BY_LEAD_KEPT:
-                self._by_lead.popitem(last=False)
-        else:
-            self._by_lead.move_to_end(config)
+        index = _indexed(self._by_lead, config, lambda c: c.lead)
         leads = query.leading
         if len(leads) <= len(index):
             return frozenset(c for lead in leads for c in index.get(lead, ()))
@@ -144,16 +155,7 @@ class CachedCosts:
         `relevant`)."""
         if len(config) < 8:
             return frozenset(c for c in config if c.table in tables)
-        index = self._by_table.get(config)
-        if index is None:
-            index = {}
-            for c in config:
-                index.setdefault(c.table, []).append(c)
-            self._by_table[config] = index
-            if len(self._by_table) > BY_LEAD_KEPT:
-                self._by_table.popitem(last=False)
-        else:
-            self._by_table.move_to_end(config)
+        index = _indexed(self._by_table, config, lambda c: c.table)
         return frozenset(c for t in tables for c in index.get(t, ()))
 
     # -- look-ups --------------------------------------------------------------------------
