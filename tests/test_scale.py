@@ -121,8 +121,8 @@ def test_the_shortcuts_save_explains_and_change_nothing(snow: str, serial: Advic
         # Close, not equal: the planner is not an exact cost minimiser (add_path's 1% fuzz;
         # a sub-join keeps only its cheapest paths, which a LIMIT above may not have chosen),
         # so a floor from the probes can sit above what some configuration reaches, and a
-        # derived cost can be a twin's. Fresh clones' statistics gave sets 2.3% (no derivation) and 11% (no bounds)
-        # cheaper than the default's; known, in BENCHMARKS.md.
+        # derived cost can be a twin's. Fresh clones' statistics gave sets 2.3% (no
+        # derivation) and 11% (no bounds) cheaper than the default's; known, in BENCHMARKS.md.
         assert plain.cost_after == pytest.approx(serial.cost_after, rel=0.2), name
     assert runs["derive"].counters.derived == 0
 
