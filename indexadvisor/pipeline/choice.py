@@ -78,9 +78,10 @@ def choose(baseline: Baseline, pool: Pool, costs: CachedCosts, catalog: Catalog,
                   out_of_time=lambda: probe_end is not None and time.perf_counter() > probe_end,
                   must_stop=limits.out_of_time)
     every = frozenset(candidates)
-    late = limits.out_of_time()  # probing was cut short: no EXPLAIN for what it missed
+    probing_cut = limits.out_of_time()  # no EXPLAIN for what probing missed
     best = {q.key: space.floor[q.key] if q.key in space.floor
-            else baseline.base[q.key] if late else costs.cost(q, every).cost for q in queries}
+            else baseline.base[q.key] if probing_cut else costs.cost(q, every).cost
+            for q in queries}
     weight = {q.key: q.weight for q in queries}
     no_index = sum(weight[k] * baseline.base[k] for k in weight)
     costs.stage = "search"
@@ -181,15 +182,15 @@ def _recommend(selection: Selection, queries: Sequence[CostedQuery], costs: Cach
     """Each chosen index with its marginal benefit: workload cost without it minus with it.
     Past a time limit (`shared`: each query's final cost) no more EXPLAINs: see
     `_shared_benefits`."""
-    out = []
     chosen = list(selection.chosen)
+    if shared is not None:
+        return _shared_benefits(chosen, queries, shared, pool, catalog, base, hashed)
+    out = []
     index = by_leading_key(queries)
 
     def relevant(cand: Candidate) -> list[CostedQuery]:
         return index.get((cand.table, cand.columns[0]), [])
 
-    if shared is not None:
-        return _shared_benefits(chosen, queries, shared, pool, catalog, base, hashed)
     narrow = Narrow(chosen)
     offered = Narrow(pool.candidates)  # rivals, by leading key
     costs.prefetch((q, conf) for cand in chosen for q in relevant(cand)

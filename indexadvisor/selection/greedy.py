@@ -165,17 +165,20 @@ class _Search:
             return None
         return gain, replaced, extra
 
-    def cannot_fit(self, cand: Candidate, allow_add: bool) -> bool:
+    def room_to_add(self) -> bool:
+        """Whether the index count allows one more (a widening replaces one)."""
+        return self.limits.max_indexes is None or len(self.chosen) < self.limits.max_indexes
+
+    def cannot_fit(self, cand: Candidate) -> bool:
         """Whether the move is over the index count or the budget (no need to cost it)."""
         replaced = self.replaced(cand)
-        if replaced is None and not allow_add:
+        if replaced is None and not self.room_to_add():
             return True
         extra = self.sizes[cand] - (self.sizes[replaced] if replaced else 0)
         budget = self.limits.budget_bytes
         return budget is not None and self.used_bytes + extra > budget
 
-    def _prefetch_from(self, order: Sequence[Candidate], start: int, beat: float,
-                       allow_add: bool) -> int:
+    def _prefetch_from(self, order: Sequence[Candidate], start: int, beat: float) -> int:
         """Cost ahead the moves the search is about to weigh, from `start` in `order`, until
         every session has a few look-ups; the position after the last one taken."""
         assert self.prefetch is not None
@@ -186,7 +189,7 @@ class _Search:
             cand = order[n]
             if self.stale[cand] == -math.inf or self.stale[cand] <= beat:
                 break
-            if not self.cannot_fit(cand, allow_add):
+            if not self.cannot_fit(cand):
                 batch.append(cand)
             n += 1
         self.prefetch((q, self.narrow.of(q, self.replaced(c), c)) for c in batch
@@ -239,7 +242,7 @@ class _Search:
     def step(self) -> str | None:
         """One round: pick the best move and make it, or say why the search stops."""
         limits = self.limits
-        allow_add = limits.max_indexes is None or len(self.chosen) < limits.max_indexes
+        allow_add = self.room_to_add()
         now = self.tally.total
         rate = limits.rate(now)
         best: tuple[float, float, Candidate, Candidate | None, int] | None = None
@@ -260,13 +263,12 @@ class _Search:
                 if best is not None:
                     self._take(*best[1:])
                 return TIME_LIMIT_STOP
-            if self.cannot_fit(cand, allow_add):  # neither frees up later (bytes and count
+            if self.cannot_fit(cand):  # neither frees up later (bytes and count
                 self.blocked.add(cand)  # only grow) unless a widening appears: not costed
                 self.stale[cand] = -math.inf
                 continue
             if self.prefetch is not None and n >= fetched:
-                fetched = self._prefetch_from(order, n, best[0] if best else -math.inf,
-                                              allow_add)
+                fetched = self._prefetch_from(order, n, best[0] if best else -math.inf)
             found = self.move(cand)
             if found is None:
                 self.stale[cand] = -math.inf
@@ -332,9 +334,7 @@ class _Search:
         for cand in sorted(net, key=lambda c: (-net[c] / max(self.sizes[c], 8192), c)):
             if net[cand] <= 0 or net[cand] / max(self.sizes[cand], 8192) < rate:
                 break
-            allow_add = (self.limits.max_indexes is None
-                         or len(self.chosen) < self.limits.max_indexes)
-            if (self.cannot_fit(cand, allow_add) or self.replaced(cand) is not None
+            if (self.cannot_fit(cand) or self.replaced(cand) is not None
                     or any(cand.is_prefix_of(old) for old in self.narrow.by_lead.get(
                         cand.lead, ()))):
                 continue  # over a limit, or an index with its key chosen already
