@@ -44,7 +44,10 @@ class _SessionServer:
                 version_num, hypopg = prepare_server(external)
                 dsn, where = external, f"{TEST_DSN_ENV}"
             else:
-                self.sandbox = LocalSandbox.start()
+                # no autovacuum: a test's statistics change only when it says so (a
+                # background ANALYZE re-samples a table at random between two runs that
+                # compare advice; a background VACUUM turns index-only scans on)
+                self.sandbox = LocalSandbox.start({"autovacuum": "off"})
                 version_num, hypopg = self.sandbox.server_version_num, self.sandbox.hypopg_version
                 dsn, where = self.sandbox.dsn, "local sandbox"
             with psycopg.connect(dsn) as conn:
