@@ -5,7 +5,10 @@ A statement is planned one of three ways:
 
 - no parameters: ``EXPLAIN (FORMAT JSON) <text>``;
 - ``$n`` parameters with values (captured, or typical ones from pg_stats): a custom plan, by
-  ``PREPARE`` + ``EXPLAIN EXECUTE`` under ``plan_cache_mode = force_custom_plan``;
+  ``EXPLAIN`` with the values bound through the extended protocol (one round trip: the server
+  plans with bound values as constants, as a custom plan of a prepared statement does; each
+  value is sent untyped, so it takes the type its place in the statement gives it, as in
+  ``PREPARE`` without types);
 - ``$n`` parameters without values: a generic plan, ``EXPLAIN (GENERIC_PLAN)`` on PostgreSQL
   16+, else ``PREPARE`` with ``force_generic_plan`` and NULLs (a generic plan ignores them).
 
@@ -69,6 +72,7 @@ class Explainer:
         self._prepared_dirty = False
         self._autocommit: bool | None = None
         self._cursor: psycopg.Cursor[Any] | None = None
+        self._raw: psycopg.RawCursor[Any] | None = None
 
     def _execute(self, query: sql.Composed) -> Any:
         """Run one statement on a cursor that returns json as the server's text."""
@@ -76,6 +80,14 @@ class Explainer:
             self._cursor = self.conn.cursor()
             self._cursor.adapters.register_loader("json", TextLoader)
         return self._cursor.execute(query)
+
+    def _bound(self, text: str, values: list[str | None], options: str) -> Any:
+        """EXPLAIN `text` with its ``$n`` bound to `values` (str values go as type unknown,
+        None as NULL): one Parse/Bind/Execute, never prepared by name."""
+        if self._raw is None or self._raw.closed:
+            self._raw = psycopg.RawCursor(self.conn)
+            self._raw.adapters.register_loader("json", TextLoader)
+        return self._raw.execute(f"EXPLAIN ({options}) {text}", values, prepare=False).fetchone()
 
     # -- session ---------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -139,27 +151,25 @@ class Explainer:
     def _explain(self, text: str, params: Sequence[str | None] | None, param_count: int,
                  options: str) -> Any:
         if params is not None and len(params) > 0:
-            with self.conn.transaction():
-                return self._prepared(text, list(params), options, custom=True)
+            return self._bound(text, list(params), options)
         if param_count > 0 and self._generic_plan and "ANALYZE" not in options:
             return self._execute(
                 sql.SQL("EXPLAIN (GENERIC_PLAN, {}) ").format(sql.SQL(options)) + sql.SQL(text)
             ).fetchone()
         if param_count > 0:
             with self.conn.transaction():
-                return self._prepared(text, [None] * param_count, options, custom=False)
+                return self._prepared(text, [None] * param_count, options)
         return self._execute(
             sql.SQL("EXPLAIN ({}) ").format(sql.SQL(options)) + sql.SQL(text)).fetchone()
 
-    def _prepared(self, text: str, values: list[str | None], options: str, *,
-                  custom: bool) -> Any:
-        """PREPARE + EXPLAIN EXECUTE. Prepared statements outlive a rolled-back transaction,
-        so a fresh name is used each time and any left by a failed call are dropped first."""
+    def _prepared(self, text: str, values: list[str | None], options: str) -> Any:
+        """PREPARE + EXPLAIN EXECUTE of a generic plan (PostgreSQL before 16). Prepared
+        statements outlive a rolled-back transaction, so a fresh name is used each time and
+        any left by a failed call are dropped first."""
         if self._prepared_dirty:
             self.conn.execute("DEALLOCATE ALL")
             self._prepared_dirty = False
-        mode = "force_custom_plan" if custom else "force_generic_plan"
-        self.conn.execute(sql.SQL("SET LOCAL plan_cache_mode = {}").format(sql.Literal(mode)))
+        self.conn.execute("SET LOCAL plan_cache_mode = force_generic_plan")
         name = sql.Identifier(f"{_PREPARED}_{self.calls}")
         self._prepared_dirty = True
         self.conn.execute(sql.SQL("PREPARE {} AS ").format(name) + sql.SQL(text))
