@@ -7,7 +7,7 @@ import pytest
 
 from indexadvisor.catalog.read import read_catalog
 from indexadvisor.db.connect import connect
-from indexadvisor.explain.errors import StatementNotCostable
+from indexadvisor.explain.errors import CandidateRefused, StatementNotCostable
 from indexadvisor.explain.hypo import HypoSession
 from indexadvisor.model import Candidate, TableName
 from indexadvisor.model.errors import ExtensionMissing
@@ -87,6 +87,28 @@ def test_oid_budget_resets_and_recreates(db: str) -> None:
             plan = w.explain("SELECT * FROM items WHERE grp = 5")
             assert cands[0] in {w.candidate_for(n) for n in plan.index_names}
         assert w.resets >= 2
+
+
+def test_a_refused_index_in_a_change_leaves_exactly_what_is_tracked(db: str) -> None:
+    """Drops and creates go in one round trip; when the server refuses a create, what the
+    batch made is dropped, the indexes it was to drop are gone, and the session goes on."""
+    grp, ident, name = (Candidate(ITEMS, (c,)) for c in ("grp", "id", "name"))
+    volatile = Candidate(ITEMS, ("(random() * id)",))
+
+    def live(conn: psycopg.Connection, w: HypoSession) -> list[Candidate | None]:
+        rows = conn.execute("SELECT index_name FROM hypopg_list_indexes").fetchall()
+        return sorted((w.candidate_for(n) for (n,) in rows), key=str)
+
+    with connect(db) as conn, HypoSession(conn, read_catalog(conn)) as w:
+        w.use([grp, ident])
+        with pytest.raises(CandidateRefused, match="IMMUTABLE"):
+            w.use([grp, name, volatile])  # drops id, creates name and the refused one
+        # id dropped, nothing of the failed batch left: what lives is what the session knows
+        assert live(conn, w) in ([grp], [grp, name])
+        w.use([grp, name])
+        assert live(conn, w) == [grp, name]
+        plan = w.explain("SELECT * FROM items WHERE grp = 5")
+        assert {w.candidate_for(n) for n in plan.index_names} == {grp}
 
 
 def test_partitioned_parent_becomes_one_index_per_leaf(db: str) -> None:

@@ -12,6 +12,7 @@ the way `analyze.predicates` does.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -34,6 +35,8 @@ _TEXT_TYPES = ("text", "character varying", "character", "varchar", "citext")
 _SYMMETRIC = frozenset({"&&", "@@"})
 _FLIPPED = {"<@": "@>", "@>": "<@"}
 MAX_SAMPLES = 20  # samples of a query read for patterns
+# every operator above is spelt with one of these (LIKE is ~~, SIMILAR TO a regex)
+_MAYBE_GIN = re.compile(r"[@?~]|&&|\b(?:i?like|similar)\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True, order=True)
@@ -53,6 +56,8 @@ def gin_uses(text: str, schema: SchemaMap,
     it). `params` are captured bind values: a ``LIKE $1`` counts when its value is unanchored.
     """
     text, _ = expand_views(text, schema)  # a view's own filters, in its place
+    if not _MAYBE_GIN.search(text):
+        return ()  # no operator a GIN serves: not worth a parse (thousands of lookups)
     try:
         statements = pglast.parse_sql(text)
     except pglast.parser.ParseError:

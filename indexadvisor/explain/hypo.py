@@ -135,10 +135,11 @@ class HypoSession:
             return list(table.partitions)
         return [candidate.table]
 
-    def _create(self, candidates: Sequence[Candidate]) -> None:
+    def _create(self, candidates: Sequence[Candidate], dropping: Sequence[int] = ()) -> None:
         """Create hypothetical indexes for `candidates` (one per leaf of a partitioned parent),
-        one round trip for all of them. If the server refuses one, raise CandidateRefused
-        with its reason and leave nothing of it behind."""
+        one round trip for all of them and for dropping the indexes `dropping` (OIDs no
+        longer tracked as live). If the server refuses one, raise CandidateRefused with its
+        reason and leave nothing of it behind (and `dropping` dropped)."""
         ddls: list[str] = []
         owners: list[Candidate] = []
         targets: list[TableName] = []
@@ -151,17 +152,30 @@ class HypoSession:
                 owners.append(cand)
                 targets.append(target)
         if not ddls:
+            self._drop(dropping)
             return
         try:
             with self._guard():
-                rows = self.conn.execute(
-                    "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[]) WITH ORDINALITY"
-                    " AS d(ddl, n), LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
-                    (ddls,)).fetchall()
+                if dropping:  # the drops: a one-row CTE, evaluated once, before any create
+                    rows = self.conn.execute(
+                        "WITH x AS MATERIALIZED (SELECT count(hypopg_drop_index(o)) AS gone"
+                        " FROM unnest(%s::oid[]) AS o)"
+                        " SELECT h.indexrelid, h.indexname FROM x,"
+                        " unnest(%s::text[]) WITH ORDINALITY AS d(ddl, n),"
+                        " LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
+                        (list(dropping), ddls)).fetchall()
+                else:
+                    rows = self.conn.execute(
+                        "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[])"
+                        " WITH ORDINALITY AS d(ddl, n), LATERAL hypopg_create_index(d.ddl) AS h"
+                        " ORDER BY d.n", (ddls,)).fetchall()
         except psycopg.OperationalError as exc:
             raise CostingError(f"lost the database connection: {first_line(exc)}") from None
         except psycopg.Error as exc:
-            self._drop_untracked()  # HypoPG's indexes are backend memory: no rollback
+            # HypoPG's indexes are backend memory, no rollback: what the failed batch made
+            # goes, and so does any of `dropping` it did not reach (neither is tracked)
+            self._forget(dropping)
+            self._drop_untracked()
             if len(candidates) == 1:
                 reason = first_line(exc).removeprefix("hypopg: ")
                 raise CandidateRefused(candidates[0], reason) from None
@@ -178,6 +192,7 @@ class HypoSession:
                 shown = self._shown[(cand, target)] = (
                     index_name(cand) if target == cand.table else leaf_index_name(cand, target))
             self._display[name] = shown
+        self._forget(dropping)
         for cand, created in oids.items():
             self._live[cand] = tuple(created)
             self._live_on.setdefault(cand.table, set()).add(cand)
@@ -214,11 +229,16 @@ class HypoSession:
         if oids:
             self.conn.execute("SELECT hypopg_drop_index(o) FROM unnest(%s::oid[]) AS o",
                               (list(oids),))
-            for oid in oids:  # names of dropped indexes are forgotten: memory follows what lives
-                name = self._oid_names.pop(oid, None)
-                if name is not None:
-                    self._names.pop(name, None)
-                    self._display.pop(name, None)
+            self._forget(oids)
+
+    def _forget(self, oids: Iterable[int]) -> None:
+        """Names of dropped indexes are forgotten: memory follows what lives (and HypoPG
+        hands a dropped index's OID out again)."""
+        for oid in oids:
+            name = self._oid_names.pop(oid, None)
+            if name is not None:
+                self._names.pop(name, None)
+                self._display.pop(name, None)
 
     def use(self, config: Iterable[Candidate],
             scope: frozenset[TableName] | None = None) -> None:
@@ -233,13 +253,17 @@ class HypoSession:
             stale = [c for t in scope for c in self._live_on.get(t, ()) if c not in wanted]
         for cand in stale:
             self._live_on[cand.table].discard(cand)
-        self._drop([oid for cand in stale for oid in self._live.pop(cand)])
+        gone = [oid for cand in stale for oid in self._live.pop(cand)]
         missing = sorted(c for c in wanted if c not in self._live)
         needed = sum(len(self._targets(c)) for c in missing)
         if self._created + needed > self.oid_budget:
+            self._drop(gone)
             self._reset()  # only what is wanted now is created again
-            missing = sorted(wanted)
-        self._create(missing)
+            self._create(sorted(wanted))
+        elif missing:
+            self._create(missing, dropping=gone)  # one round trip for both
+        else:
+            self._drop(gone)
 
     def size(self, candidate: Candidate) -> int:
         """Estimated size in bytes (summed over the leaves of a partitioned parent)."""

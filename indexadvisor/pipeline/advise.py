@@ -164,7 +164,12 @@ class AdviceRun:
                              sandbox=self.sandbox,
                              tables={item.key: item.analysis.tables for item in baseline.reads},
                              loads=pool.loads)
-        measured = {item.key: _costs(item.costed, costs, baseline, choice)
+        serving: dict[str, set[Candidate]] = {}  # query key -> the recommendations it uses
+        for rec in choice.recommendations:
+            for key in rec.queries:
+                serving.setdefault(key, set()).add(rec.candidate)
+        measured = {item.key: _costs(item.costed, costs, baseline, choice,
+                                     serving.get(item.key, set()))
                     for item in baseline.reads}
         analyzed, proposals, workload = self.analyzed, self.proposals, self.workload
         gin = {item.key: query_gin_uses(item.query, analyzed.schema) for item in analyzed.reads}
@@ -204,11 +209,12 @@ class AdviceRun:
         )
 
 
-def _costs(query: CostedQuery, costs: CachedCosts, baseline: Baseline, choice: Choice) -> Costs:
-    """A costable query's costs and plans before and with the recommended set."""
+def _costs(query: CostedQuery, costs: CachedCosts, baseline: Baseline, choice: Choice,
+           new: set[Candidate]) -> Costs:
+    """A costable query's costs and plans before and with the recommended set (`new`: the
+    recommendations that serve it)."""
     key = query.key
     final = choice.final[key]
-    new = {r.candidate for r in choice.recommendations if key in r.queries}
     labels = tuple(sorted(c.label for c in final.used | new))
     before = costs.plan(query, ())
     after = costs.plan(query, choice.selection.chosen, exact=True)
