@@ -37,7 +37,7 @@ from typing import overload
 
 from ..model import Candidate, CostedQuery, CostModel, SelectionStep, TableName
 from .limits import Limits
-from .refine import SWAP_POOL, Curve, Narrow, Tally, prune, swap
+from .refine import Curve, Narrow, Tally, prune, swap, swap_pool
 from .space import SearchSpace
 
 # Moves costed ahead at once with parallel sessions: candidates in the order the search will
@@ -357,9 +357,10 @@ class _Search:
         pool = sorted((c for c in self.paid if c not in self.chosen),
                       key=lambda c: (-self.paid[c], c))
         before = list(self.chosen)
-        swaps = swap(self.chosen, pool[:SWAP_POOL], self.sizes, self.costs, self.relevant,
-                     self.write, limits, Tally(self.queries, self.costs, curve.tally.current),
-                     limits.out_of_time, self.gain_bound)
+        swaps = swap(self.chosen, swap_pool(pool, self.relevant), self.sizes, self.costs,
+                     self.relevant, self.write, limits,
+                     Tally(self.queries, self.costs, curve.tally.current), limits.out_of_time,
+                     self.gain_bound)
         if swaps:
             steps += curve.swaps(before, swaps)
             before = list(self.chosen)

@@ -14,7 +14,11 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from ..model import Candidate, CostedQuery, CostModel, SelectionStep, TableName
 from .limits import Limits
 
-SWAP_POOL = 12  # candidates left out that a swap may bring in: the best by gain per byte
+SWAP_POOL = 12  # candidates left out that a swap may bring in: the best by gain per byte,
+SWAP_POOL_MIN = 4  # at least this many, and beyond it only while they touch at most
+SWAP_QUERIES = 120  # this many queries between them (a wide join touched by many indexes
+# makes every pair of a round an EXPLAIN: on the analytic benchmark the 7th to 12th of the
+# pool cost 800 EXPLAINs and never won a swap; on lookups a pair is a few)
 SWAP_ROUNDS = 4
 SWAP_PREFETCH = 4  # swap pairs costed ahead at once on parallel sessions
 
@@ -108,6 +112,26 @@ class Curve:
             out.append(SelectionStep(step.added, step.replaced, step.gain, step.extra_bytes,
                                      *self._point(now, touched)))
         return out
+
+
+def swap_pool(left_out: Sequence[Candidate], affects: Affects) -> list[Candidate]:
+    """The candidates a swap may bring in: `left_out` in its order (best first), SWAP_POOL at
+    most, and past SWAP_POOL_MIN only while they touch SWAP_QUERIES queries or fewer.
+
+    >>> from indexadvisor.model import TableName
+    >>> cands = [Candidate(TableName("s", "t"), (c,)) for c in "abcdefgh"]
+    >>> wide = {c: [None] * 50 for c in cands}
+    >>> len(swap_pool(cands, wide)), len(swap_pool(cands, {c: [None] for c in cands}))
+    (4, 8)
+    """
+    pool: list[Candidate] = []
+    touched = 0
+    for cand in left_out[:SWAP_POOL]:
+        touched += len(affects.get(cand, ()))
+        if len(pool) >= SWAP_POOL_MIN and touched > SWAP_QUERIES:
+            break
+        pool.append(cand)
+    return pool
 
 
 def swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Candidate, int],
