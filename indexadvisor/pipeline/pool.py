@@ -5,14 +5,14 @@ writes (the workload's own, else the tables' write counters).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
 from ..candidates.sizes import candidate_btree_size
 from ..catalog import Catalog
 from ..explain.hypo import HypoSession
-from ..model import AdvisorConfig, Candidate, Workload, WriteOverhead, is_relevant
+from ..model import AdvisorConfig, Candidate, TableName, Workload, WriteOverhead, is_relevant
 from ..selection.writes import WriteLoad, counter_loads, table_writes, write_overhead
 from .baseline import Baseline
 from .proposals import Proposals
@@ -46,9 +46,23 @@ def build_pool(proposals: Proposals, baseline: Baseline, catalog: Catalog,
     parents = {name: table.parent for name, table in catalog.tables.items()
                if table.parent is not None}
     tables = table_writes(catalog)
-    writes = {c: write_overhead(c, loads, tables, parents,
+    on = loads_by_table(loads, parents)
+    writes = {c: write_overhead(c, on.get(c.table, ()), tables, parents,
                                 share=proposals.fractions.get(c, 1.0)) for c in candidates}
     return Pool(tuple(candidates), sizes, writes, tuple(loads))
+
+
+def loads_by_table(loads: Sequence[WriteLoad], parents: Mapping[TableName, TableName],
+                   ) -> dict[TableName, list[WriteLoad]]:
+    """The write loads an index on each table pays for: the table's own, and a partition's
+    for its parent (thousands of candidates each read only their table's few)."""
+    out: dict[TableName, list[WriteLoad]] = {}
+    for load in loads:
+        out.setdefault(load.table, []).append(load)
+        parent = parents.get(load.table)
+        if parent is not None and parent != load.table:
+            out.setdefault(parent, []).append(load)
+    return out
 
 
 def extend_pool(pool: Pool, extra: list[Candidate], catalog: Catalog,

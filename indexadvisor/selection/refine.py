@@ -169,9 +169,26 @@ def swap(chosen: list[Candidate], pool: Sequence[Candidate], sizes: Mapping[Cand
                                 + write.get(out, 0.0) - rate * (sizes[inn] - sizes[out]))
         pairs = sorted((p for p in pairs if bounds[p] > 0), key=lambda p: -bounds[p])
         best: tuple[float, Candidate, Candidate] | None = None
+        # a pair whose two indexes share no query moves each query as one of them alone
+        # does: its delta is `loss` and `gain` (what `inn` gains beside all chosen), found
+        # once per candidate (thousands of chosen lookups make millions of such pairs)
+        keys = {c: {q.key for q in affects[c]} for c in {c for pair in pairs for c in pair}}
+        weighed = {c: sum(q.weight * tally.current[q.key] for q in affects[c]) for c in keys}
+        gain: dict[Candidate, float] = {}
         for n, (out, inn) in enumerate(pairs):
             if (best is not None and bounds[out, inn] <= best[0]) or out_of_time():
                 break
+            if keys[out].isdisjoint(keys[inn]):
+                if inn not in gain:
+                    gain[inn] = sum(q.weight * (tally.current[q.key]
+                                                - costs.cost(q, narrow.of(q, None, inn)).cost)
+                                    for q in affects[inn])
+                before = weighed[out] + weighed[inn]
+                delta = gain[inn] - loss[out] - write.get(inn, 0.0) + write.get(out, 0.0)
+                delta -= rate * (sizes[inn] - sizes[out])
+                if delta > limits.min_gain * before and (best is None or delta > best[0]):
+                    best = (delta, out, inn)
+                continue
             if prefetch is not None and n % SWAP_PREFETCH == 0:
                 ahead = pairs[n:n + SWAP_PREFETCH]
                 prefetch((q, narrow.of(q, o, i))
