@@ -76,6 +76,13 @@ def test_bad_statement_does_not_poison_the_session(db: str) -> None:
         with pytest.raises(StatementNotCostable):
             w.explain("SELECT nope FROM items WHERE grp = $1", param_count=1)
         assert w.explain("SELECT * FROM items WHERE grp = $1", param_count=1).cost > 0
+        # captured values that do not fit the statement: its fault, not a lost connection
+        with pytest.raises(StatementNotCostable, match="1 parameter values for 2"):
+            w.explain("SELECT * FROM items WHERE grp = $1 AND id = $2", params=("7",),
+                      param_count=2)
+        with pytest.raises(StatementNotCostable, match="requires 2"):  # a count we missed
+            w.explain("SELECT * FROM items WHERE grp = $1 AND id = $2", params=("7",))
+        assert w.explain("SELECT * FROM items WHERE grp = $1", params=("7",)).cost > 0
 
 
 def test_oid_budget_resets_and_recreates(db: str) -> None:

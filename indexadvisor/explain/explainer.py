@@ -50,6 +50,7 @@ STATEMENT_ERRORS: tuple[type[psycopg.Error], ...] = (
     pg_errors.DataException, pg_errors.UndefinedObject, pg_errors.WrongObjectType,
     pg_errors.GroupingError, pg_errors.InvalidColumnReference, pg_errors.AmbiguousFunction,
     pg_errors.UndefinedParameter, pg_errors.InvalidParameterValue,
+    pg_errors.ProtocolViolation,  # values bound that do not fit the statement's $n
 )
 
 
@@ -151,6 +152,9 @@ class Explainer:
     def _explain(self, text: str, params: Sequence[str | None] | None, param_count: int,
                  options: str) -> Any:
         if params is not None and len(params) > 0:
+            if param_count and len(params) != param_count:
+                raise StatementNotCostable(
+                    f"{len(params)} parameter values for {param_count} parameters")
             return self._bound(text, list(params), options)
         if param_count > 0 and self._generic_plan and "ANALYZE" not in options:
             return self._execute(
