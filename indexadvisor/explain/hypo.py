@@ -257,8 +257,7 @@ class HypoSession:
         missing = sorted(c for c in wanted if c not in self._live)
         needed = sum(len(self._targets(c)) for c in missing)
         if self._created + needed > self.oid_budget:
-            self._drop(gone)
-            self._reset()  # only what is wanted now is created again
+            self._reset()  # drops all; only what is wanted now is created again
             self._create(sorted(wanted))
         elif missing:
             self._create(missing, dropping=gone)  # one round trip for both

@@ -17,8 +17,8 @@ from .limits import Limits
 SWAP_POOL = 12  # candidates left out that a swap may bring in: the best by gain per byte,
 SWAP_POOL_MIN = 4  # at least this many, and beyond it only while they touch at most
 SWAP_QUERIES = 120  # this many queries between them (a wide join touched by many indexes
-# makes every pair of a round an EXPLAIN: on the analytic benchmark the 7th to 12th of the
-# pool cost 800 EXPLAINs and never won a swap; on lookups a pair is a few)
+# makes every pair of a round an EXPLAIN: on the analytic benchmark the 5th to 12th of the
+# pool cost 960 EXPLAINs and never won a swap; on lookups a pair is a few)
 SWAP_ROUNDS = 4
 SWAP_PREFETCH = 4  # swap pairs costed ahead at once on parallel sessions
 
