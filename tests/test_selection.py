@@ -111,3 +111,54 @@ def test_floors_leave_moves_that_cannot_win_uncosted() -> None:
                          SearchSpace.build(queries, cands, floor=floor))
     assert sel.chosen == sel_bounded.chosen == (cands[0],)
     assert len(bounded.calls) < len(plain.calls)
+
+
+U = TableName("public", "u")
+SWAP_CANDS = [Candidate(t, (c,)) for t in (T, U) for c in ("a", "b", "c")]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.lists(st.tuples(st.sampled_from([T, U]), st.sets(st.sampled_from("abc"), min_size=1),
+                       st.floats(1, 1e4), st.integers(1, 5)), min_size=1, max_size=6),
+    st.dictionaries(st.tuples(st.integers(0, 5), st.sampled_from(SWAP_CANDS)),
+                    st.floats(0.05, 1.0), max_size=20),
+    st.lists(st.sampled_from(SWAP_CANDS), min_size=1, max_size=3, unique=True),
+)
+def test_a_swap_is_the_best_pair(spec, factor_spec, chosen_spec) -> None:
+    """The swap taken is the best (out, in) pair by the workload's cost: pairs whose indexes
+    share no query are priced from one index's loss and the other's gain, the rest query by
+    query, and both agree with costing every pair's configuration in full."""
+    from indexadvisor.selection.refine import Tally, swap
+
+    queries, base, factors = [], {}, {}
+    for n, (table, cols, cost, calls) in enumerate(spec):
+        q = Query(f"q{n}", f"q{n}", (table.name,), calls, None, ())
+        queries.append(CostedQuery(q, q.fingerprint, 0, None, frozenset((table, c) for c in cols)))
+        base[q.fingerprint] = cost
+    for (n, cand), factor in factor_spec.items():
+        if n < len(queries) and cand.lead in queries[n].leading:
+            factors[(queries[n].key, cand)] = factor
+    model = TableCosts(base, factors)
+    affects = {c: [q for q in queries if c.lead in q.leading] for c in SWAP_CANDS}
+    chosen = list(chosen_spec)
+    pool = [c for c in SWAP_CANDS if c not in chosen]
+    sizes = {c: 1 for c in SWAP_CANDS}
+    now = {q.key: model.cost(q, chosen).cost for q in queries}
+    total = sum(q.weight * now[q.key] for q in queries)
+
+    def workload(config: list[Candidate]) -> float:
+        return sum(q.weight * model.cost(q, config).cost for q in queries)
+
+    deltas = {(out, inn): total - workload([inn if c == out else c for c in chosen])
+              for out in chosen for inn in pool}
+    steps = swap(list(chosen), pool, sizes, model, affects, {}, Limits(None, None, 0.0),
+                 Tally(queries, model, now), lambda: False)
+    best = max(deltas.values())
+    if best <= 1e-9 * total:
+        assert not steps or steps[0].gain <= 1e-6 * total
+    else:
+        first = steps[0]
+        assert first.replaced is not None
+        assert abs(first.gain - deltas[first.replaced, first.added]) <= 1e-6 * total
+        assert first.gain >= best - 1e-6 * total
