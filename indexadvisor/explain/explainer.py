@@ -72,23 +72,18 @@ class Explainer:
         self._generic_plan = server_version_num >= 160000
         self._prepared_dirty = False
         self._autocommit: bool | None = None
-        self._cursor: psycopg.Cursor[Any] | None = None
-        self._raw: psycopg.RawCursor[Any] | None = None
+        self._cursor: psycopg.RawCursor[Any] | None = None
 
-    def _execute(self, query: sql.Composed) -> Any:
-        """Run one statement on a cursor that returns json as the server's text."""
+    def _execute(self, query: sql.Composed, values: list[str | None] | None = None) -> Any:
+        """Run one statement on a cursor that returns json as the server's text. `values`
+        are bound to its ``$n`` as they are (str as type unknown, None as NULL), in one
+        Parse/Bind/Execute never prepared by name."""
         if self._cursor is None or self._cursor.closed:
-            self._cursor = self.conn.cursor()
+            self._cursor = psycopg.RawCursor(self.conn)
             self._cursor.adapters.register_loader("json", TextLoader)
-        return self._cursor.execute(query)
-
-    def _bound(self, text: str, values: list[str | None], options: str) -> Any:
-        """EXPLAIN `text` with its ``$n`` bound to `values` (str values go as type unknown,
-        None as NULL): one Parse/Bind/Execute, never prepared by name."""
-        if self._raw is None or self._raw.closed:
-            self._raw = psycopg.RawCursor(self.conn)
-            self._raw.adapters.register_loader("json", TextLoader)
-        return self._raw.execute(f"EXPLAIN ({options}) {text}", values, prepare=False).fetchone()
+        if values is None:
+            return self._cursor.execute(query)
+        return self._cursor.execute(query, values, prepare=False)
 
     # -- session ---------------------------------------------------------------------------
     def __enter__(self) -> Self:
@@ -151,11 +146,12 @@ class Explainer:
 
     def _explain(self, text: str, params: Sequence[str | None] | None, param_count: int,
                  options: str) -> Any:
+        plain = sql.SQL("EXPLAIN ({}) ").format(sql.SQL(options)) + sql.SQL(text)
         if params is not None and len(params) > 0:
             if param_count and len(params) != param_count:
                 raise StatementNotCostable(
                     f"{len(params)} parameter values for {param_count} parameters")
-            return self._bound(text, list(params), options)
+            return self._execute(plain, list(params)).fetchone()
         if param_count > 0 and self._generic_plan and "ANALYZE" not in options:
             return self._execute(
                 sql.SQL("EXPLAIN (GENERIC_PLAN, {}) ").format(sql.SQL(options)) + sql.SQL(text)
@@ -163,8 +159,7 @@ class Explainer:
         if param_count > 0:
             with self.conn.transaction():
                 return self._prepared(text, [None] * param_count, options)
-        return self._execute(
-            sql.SQL("EXPLAIN ({}) ").format(sql.SQL(options)) + sql.SQL(text)).fetchone()
+        return self._execute(plain).fetchone()
 
     def _prepared(self, text: str, values: list[str | None], options: str) -> Any:
         """PREPARE + EXPLAIN EXECUTE of a generic plan (PostgreSQL before 16). Prepared

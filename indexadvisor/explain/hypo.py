@@ -156,19 +156,14 @@ class HypoSession:
             return
         try:
             with self._guard():
-                if dropping:  # the drops: a one-row CTE, evaluated once, before any create
-                    rows = self.conn.execute(
-                        "WITH x AS MATERIALIZED (SELECT count(hypopg_drop_index(o)) AS gone"
-                        " FROM unnest(%s::oid[]) AS o)"
-                        " SELECT h.indexrelid, h.indexname FROM x,"
-                        " unnest(%s::text[]) WITH ORDINALITY AS d(ddl, n),"
-                        " LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
-                        (list(dropping), ddls)).fetchall()
-                else:
-                    rows = self.conn.execute(
-                        "SELECT h.indexrelid, h.indexname FROM unnest(%s::text[])"
-                        " WITH ORDINALITY AS d(ddl, n), LATERAL hypopg_create_index(d.ddl) AS h"
-                        " ORDER BY d.n", (ddls,)).fetchall()
+                # the drops: a one-row CTE, evaluated once, before any create
+                rows = self.conn.execute(
+                    "WITH x AS MATERIALIZED (SELECT count(hypopg_drop_index(o)) AS gone"
+                    " FROM unnest(%s::oid[]) AS o)"
+                    " SELECT h.indexrelid, h.indexname FROM x,"
+                    " unnest(%s::text[]) WITH ORDINALITY AS d(ddl, n),"
+                    " LATERAL hypopg_create_index(d.ddl) AS h ORDER BY d.n",
+                    (list(dropping), ddls)).fetchall()
         except psycopg.OperationalError as exc:
             raise CostingError(f"lost the database connection: {first_line(exc)}") from None
         except psycopg.Error as exc:
@@ -259,10 +254,8 @@ class HypoSession:
         if self._created + needed > self.oid_budget:
             self._reset()  # drops all; only what is wanted now is created again
             self._create(sorted(wanted))
-        elif missing:
-            self._create(missing, dropping=gone)  # one round trip for both
         else:
-            self._drop(gone)
+            self._create(missing, dropping=gone)  # one round trip for both
 
     def size(self, candidate: Candidate) -> int:
         """Estimated size in bytes (summed over the leaves of a partitioned parent)."""
